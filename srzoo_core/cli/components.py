@@ -1,0 +1,138 @@
+"""Commands that inspect what is installed: list, describe, plugins, spec."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from srzoo_core.cli.app import app
+from srzoo_core.cli.output import print_json, stdout
+from srzoo_core.errors import UsageError
+from srzoo_core.interfaces import KIND_NOUNS, KINDS
+from srzoo_core.registry import get_host, get_registry
+
+KIND_ALIASES = {
+    **{k: k for k in KINDS},
+    **{noun: kind for kind, noun in KIND_NOUNS.items()},
+    **{noun + "s": kind for kind, noun in KIND_NOUNS.items()},
+    "gens": "gen", "discs": "disc", "losses": "loss",
+}
+
+
+def _kind_and_pattern(kind: Optional[str], pattern: Optional[str]) -> tuple[Optional[str], str]:
+    """`srzoo list rrdb*` and `srzoo list gen rrdb*` both work: a first word that is no kind is a pattern."""
+    if kind is None:
+        return None, pattern or "*"
+    if kind.lower() in KIND_ALIASES:
+        return KIND_ALIASES[kind.lower()], pattern or "*"
+    if pattern is not None:
+        raise UsageError(f"unknown kind {kind!r}", hint=f"kinds are {', '.join(KINDS)}")
+    return None, kind
+
+
+@app.command("list")
+def list_command(
+    kind: Optional[str] = typer.Argument(None, help="gen, disc, block, loss or metric (or a name pattern)."),
+    pattern: Optional[str] = typer.Argument(None, help="Wildcard pattern, e.g. 'rrdb*'."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List installed components with their plugin and version."""
+    kind, pattern = _kind_and_pattern(kind, pattern)
+    found = get_registry().list(kind, pattern)
+    if as_json:
+        print_json([
+            {"name": c.name, "kind": c.kind, "plugin": c.provider.plugin, "dist": c.provider.dist,
+             "version": c.provider.version, "description": c.description, "aliases": list(c.aliases)}
+            for c in found
+        ])
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("name", "kind", "plugin", "version", "description"):
+        table.add_column(column, overflow="fold")
+    for c in found:
+        table.add_row(c.name, c.kind, c.provider.dist, c.provider.version, c.description)
+    stdout.print(table)
+    broken = get_host().broken()
+    if broken:
+        stdout.print(f"[yellow]{len(broken)} plugin(s) failed to load; see 'srzoo plugins'.[/yellow]")
+    if not found:
+        stdout.print("no components match" + (f" {pattern!r}" if pattern != "*" else ""))
+
+
+@app.command()
+def describe(name: str = typer.Argument(..., help="Component name."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show a component's parameters (types, defaults), slots and provenance."""
+    info = get_registry().describe(name)
+    if as_json:
+        print_json(info)
+        return
+    stdout.print(f"[bold]{info['name']}[/bold] — {KIND_NOUNS[info['kind']]} from {info['dist']} {info['version']} (plugin {info['plugin']!r})")
+    if info["description"]:
+        stdout.print(info["description"])
+    if info["aliases"]:
+        stdout.print("aliases: " + ", ".join(info["aliases"]))
+    if info["slots"]:
+        stdout.print("slots: " + ", ".join(info["slots"]))
+    if info["scales"]:
+        stdout.print("scales: " + ", ".join(f"×{s}" for s in info["scales"]))
+    if info["slot"]:
+        stdout.print(f"fills slot: {info['slot']}")
+    if info["requires"]:
+        stdout.print("requires: " + ", ".join(f"{r}=…" for r in info["requires"]))
+    table = Table(title="parameters", show_edge=False, header_style="bold", title_justify="left")
+    for column in ("name", "type", "default"):
+        table.add_column(column)
+    for p in info["params"]:
+        table.add_row(p["name"], p["type"], "required" if p["required"] else repr(p["default"]))
+    if info["params"]:
+        stdout.print(table)
+    else:
+        stdout.print("parameters: none")
+
+
+@app.command()
+def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show every installed plugin with its status and error."""
+    records = sorted(get_host().records.values(), key=lambda r: r.name)
+    if as_json:
+        print_json([r.as_dict() for r in records])
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("plugin", "distribution", "version", "status", "components / error"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        style = {"ok": "green", "error": "red"}.get(r.status, "yellow")
+        detail = r.error if r.status != "ok" else ", ".join(r.components)
+        table.add_row(r.name, r.dist, r.version, f"[{style}]{r.status}[/{style}]", detail or "")
+    stdout.print(table)
+
+
+@app.command()
+def spec(
+    text: str = typer.Argument(..., metavar="SPEC", help='e.g. "gen=srresnet+se disc=patchgan loss=l1+0.01*gan"'),
+    in_channels: int = typer.Option(3, "--channels", help="Input/output channels used to count parameters."),
+    scale: int = typer.Option(4, "--scale", help="Upscaling factor used to build the generator."),
+) -> None:
+    """Check a spec: print its canonical form, the resolved components and the parameter count."""
+    from srzoo_core.build import build_discriminator, build_generator, count_parameters
+    from srzoo_core.spec.resolve import resolve
+
+    resolved = resolve(text)
+    stdout.print(resolved.canonical(), markup=False)
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("role", "component", "kind", "plugin", "parameters"):
+        table.add_column(column, overflow="fold")
+    for role, term in resolved.terms():
+        params = ", ".join(f"{k}={v!r}" for k, v in term.all_params().items())
+        weight = f"{term.weight:g}× " if role == "loss" else ""
+        table.add_row(role, weight + term.name, term.info.kind, str(term.info.provider), params)
+    stdout.print(table)
+    if resolved.gen:
+        generator = build_generator(resolved, in_channels=in_channels, scale=scale)
+        stdout.print(f"generator parameters: {count_parameters(generator):,} ({in_channels} channels, ×{scale})")
+    if resolved.disc:
+        disc = build_discriminator(resolved, in_channels=in_channels)
+        stdout.print(f"discriminator parameters: {count_parameters(disc):,}")

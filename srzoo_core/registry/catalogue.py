@@ -1,0 +1,88 @@
+"""The catalogue of components shipped by this repository's plugins, installed or not, so a spec
+naming ``rrdbnet`` without srzoo-esrgan says which distribution to install.
+
+Regenerate with ``python -m srzoo_core.registry.catalogue`` after adding a component to a plugin
+under ``plugins/``; a test fails while the file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+from srzoo_core.registry.components import normalise
+from srzoo_core.registry.hookspecs import COMPONENT_HOOKS
+from srzoo_core.registry.host import DISABLED, ERROR, PluginHost
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
+DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
+
+
+def load() -> dict[str, dict[str, str]]:
+    return json.loads(CATALOGUE_FILE.read_text()) if CATALOGUE_FILE.exists() else {}
+
+
+def missing_component(name: str, host: PluginHost) -> tuple[str, str] | None:
+    """(message, hint) for a component of this repository's plugins that is not available."""
+    entry = load().get(normalise(name))
+    if entry is None:
+        return None
+    dist = entry["dist"]
+    record = next((r for r in host.records.values() if r.dist.lower() == dist), None)
+    install = f"pip install {dist}   (from a srzoo checkout: pip install plugins/{dist})"
+    if record is None:
+        return f"{name!r} is provided by {dist}, which is not installed", f"install it: {install}"
+    if record.status == DISABLED:
+        return f"{name!r} is provided by {dist}, which is not loaded ({record.error})", "clear SRZOO_PLUGINS / SRZOO_DISABLED_PLUGINS"
+    if record.status == ERROR:
+        return f"{name!r} is provided by {dist}, which failed to load: {record.error}", "run 'srzoo plugins' for details, or reinstall it"
+    return None
+
+
+def collect(plugins_dir: Path) -> dict[str, dict[str, str]]:
+    """Import each plugin's entry module from source and record what its hooks register."""
+    catalogue: dict[str, dict[str, str]] = {}
+    for pyproject in sorted(plugins_dir.glob("*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        dist = normalise(project["name"]).replace("_", "-")
+        sys.path.insert(0, str(pyproject.parent))
+        try:
+            for target in project.get("entry-points", {}).get("srzoo", {}).values():
+                module = importlib.import_module(target.split(":")[0])
+                plugin = getattr(module, target.split(":")[1]) if ":" in target else module
+                for hook, kind in COMPONENT_HOOKS.items():
+                    if hasattr(plugin, hook):
+                        def register(name, factory, kind=kind, aliases=(), **_):
+                            for n in (name, *aliases):
+                                catalogue[normalise(n)] = {"kind": kind, "dist": dist}
+                        getattr(plugin, hook)(register=register)
+        finally:
+            sys.path.remove(str(pyproject.parent))
+    return dict(sorted(catalogue.items()))
+
+
+def render(catalogue: dict) -> str:
+    return json.dumps(catalogue, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plugins", type=Path, default=DEFAULT_PLUGINS_DIR)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the catalogue is stale")
+    args = parser.parse_args(argv)
+    fresh = render(collect(args.plugins))
+    if args.check:
+        stale = not CATALOGUE_FILE.exists() or CATALOGUE_FILE.read_text() != fresh
+        print("catalogue is stale: run python -m srzoo_core.registry.catalogue" if stale else "catalogue is up to date")
+        return int(stale)
+    CATALOGUE_FILE.write_text(fresh)
+    print(f"wrote {CATALOGUE_FILE} ({len(json.loads(fresh))} names)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

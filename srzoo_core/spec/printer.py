@@ -1,0 +1,46 @@
+"""Canonical printing: roles in a fixed order, one spelling per value, so print(parse(s)) parses
+back to the same tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from srzoo_core.spec.ast import ROLES, Spec, Term
+from srzoo_core.spec.parser import BARE, parse_scalar
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else f'"{value}"'
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if BARE.fullmatch(text) and parse_scalar(text) == text:
+        return text
+    escaped = '"' if '"' not in text else "'"
+    return f"{escaped}{text}{escaped}"
+
+
+def format_weight(weight: float) -> str:
+    return repr(float(weight)).removesuffix(".0") if float(weight).is_integer() else repr(float(weight))
+
+
+def print_term(term: Term) -> str:
+    text = f"{term.scope}:{term.name}" if term.scope else term.name
+    if term.params:
+        text += "(" + ",".join(f"{k}={format_value(v.value)}" for k, v in term.params.items()) + ")"
+    if term.weight is not None and float(term.weight.value) != 1.0:
+        text = f"{format_weight(term.weight.value)}*{text}"
+    return text
+
+
+def print_spec(spec: Spec) -> str:
+    parts = []
+    for role in ROLES:
+        if role in spec.roles:
+            parts.append(f"{role}=" + "+".join(print_term(t) for t in spec.roles[role].terms))
+    return " ".join(parts)
