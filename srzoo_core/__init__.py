@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from srzoo_core.build import LossTerm, MetricTerm, build_discriminator, build_generator, build_losses, build_metrics, count_parameters
-from srzoo_core.errors import PluginError, RegistryError, SpecError, SrzooError, UsageError
+from srzoo_core.errors import PluginError, RegistryError, SpecError, SrzooError, UnknownComponentError, UsageError
 from srzoo_core.interfaces import CONTEXT_PARAMS, GENERATOR_SLOTS, KINDS, LOSS_ROLES
 from srzoo_core.registry import (
     ComponentInfo, Param, PluginHost, PluginRecord, Provider, Registry, get_host, get_registry, hookimpl, normalise, reset,
@@ -34,8 +34,9 @@ def list_components(kind: str | None = None, pattern: str = "*") -> list[Compone
     return get_registry().list(kind, pattern)
 
 
-def describe(name: str) -> dict[str, Any]:
-    return get_registry().describe(name)
+def describe(name: str, kind: str | None = None) -> dict[str, Any]:
+    """Parameters, slots and provenance of a component (``kind`` picks one where a name is shared)."""
+    return get_registry().describe(name, kind)
 
 
 def add_plugin(plugin: Any, name: str = "__main__") -> PluginRecord:
@@ -51,7 +52,7 @@ def register(kind: str, name: str, factory: Any, **fields: Any) -> ComponentInfo
 __all__ = [
     "CONTEXT_PARAMS", "ComponentInfo", "GENERATOR_SLOTS", "KINDS", "LOSS_ROLES", "LossTerm", "MetricTerm", "Param",
     "PluginError", "PluginHost", "PluginRecord", "Provider", "Registry", "RegistryError", "ResolvedSpec", "ResolvedTerm",
-    "SpecError", "SrzooError", "UsageError", "add_plugin", "build_discriminator", "build_generator", "build_losses",
+    "SpecError", "SrzooError", "UnknownComponentError", "UsageError", "add_plugin", "build_discriminator", "build_generator", "build_losses",
     "build_metrics", "count_parameters", "create", "describe", "get_host", "get_registry", "hookimpl", "list_components",
     "normalise", "parse", "print_spec", "register", "reset", "resolve",
 ]

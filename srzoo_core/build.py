@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from srzoo_core.errors import UsageError
-from srzoo_core.interfaces import LOSS_ROLES
+from srzoo_core.interfaces import KIND_NOUNS, LOSS_ROLES
 from srzoo_core.registry import PluginHost
 from srzoo_core.spec.ast import Spec
 from srzoo_core.spec.resolve import ResolvedSpec, ResolvedTerm, resolve
@@ -47,12 +47,15 @@ def _maker(term: ResolvedTerm) -> Callable[..., Any]:
     return functools.partial(term.info.resolve(), **term.params)
 
 
-def _call(term: ResolvedTerm, **context: Any) -> Any:
-    """Call a factory; a ValueError from it means the configuration is unsupported."""
+def _call(term: ResolvedTerm, make: Callable[..., Any] | None = None, **context: Any) -> Any:
+    """Call a factory (or ``make``, a maker built around it); a ValueError from it means the
+    configuration is unsupported, which is the user's to fix, so it becomes a UsageError."""
     try:
-        return _maker(term)(**context)
+        return (make or _maker(term))(**context)
     except ValueError as exc:
-        raise UsageError(f"{term.info.kind} {term.name!r} cannot be built: {exc}") from None
+        scales = term.info.scales
+        hint = f"{term.name!r} supports scales {', '.join(map(str, scales))}" if scales and context.get("scale") not in scales else None
+        raise UsageError(f"{KIND_NOUNS[term.info.kind]} {term.name!r} cannot be built: {exc}", hint=hint) from None
 
 
 def build_generator(spec: ResolvedSpec | Spec | str, *, in_channels: int = 3, out_channels: int | None = None,
@@ -71,10 +74,7 @@ def build_discriminator(spec: ResolvedSpec | Spec | str, *, in_channels: int = 3
     make: Callable[..., Any] = _maker(resolved.disc)
     for wrapper in resolved.disc_blocks:
         make = functools.partial(_maker(wrapper), make)
-    try:
-        return make(in_channels=in_channels)
-    except ValueError as exc:
-        raise UsageError(f"discriminator {resolved.disc.name!r} cannot be built: {exc}") from None
+    return _call(resolved.disc, make, in_channels=in_channels)
 
 
 def build_losses(spec: ResolvedSpec | Spec | str, host: PluginHost | None = None) -> list[LossTerm]:

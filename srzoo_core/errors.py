@@ -35,13 +35,14 @@ class SpecError(UsageError):
     def __init__(self, message: str, spec: str, span: tuple[int, int], hint: str | None = None):
         super().__init__(message, hint)
         self.spec = spec
-        start, end = span
-        self.span = (max(0, min(start, len(spec))), max(start + 1, end))
+        start = max(0, min(span[0], len(spec)))
+        self.span = (start, max(start + 1, min(span[1], len(spec))))  # past the end: one caret there
 
     def render(self) -> str:
         start, end = self.span
-        caret = " " * start + "^" * max(1, min(end, max(len(self.spec), start + 1)) - start)
-        text = f"error: {self.message}\n  {self.spec}\n  {caret}"
+        echo = "".join(" " if c.isspace() else c for c in self.spec)  # one line, offsets kept
+        caret = " " * start + "^" * (end - start)
+        text = f"error: {self.message}\n  {echo}\n  {caret}"
         if self.hint:
             text += f"\nhint: {self.hint}"
         return text
@@ -52,4 +53,8 @@ class PluginError(SrzooError):
 
 
 class RegistryError(SrzooError):
-    """An unknown component name, or a registration that breaks the registry's rules."""
+    """A registration that breaks the registry's rules, or a component that cannot be loaded."""
+
+
+class UnknownComponentError(RegistryError, UsageError):
+    """A component name or kind that the registry does not know (a usage error: exit code 2)."""

@@ -1,10 +1,10 @@
 """The ``srzoo`` command. Importing this module builds the typer app but loads no plugin and no
 torch; ``main()`` loads plugins (so they can add commands) and turns srzoo errors into one message
-and an exit code, never a traceback."""
+and an exit code (1, or 2 for usage and spec errors), never a traceback."""
 
 from __future__ import annotations
 
-import os
+import importlib
 import sys
 
 import typer
@@ -28,10 +28,14 @@ def _root(
     strict_plugins: bool = typer.Option(False, STRICT_FLAG, help=f"Fail if any installed plugin is broken (also {ENV_STRICT}=1)."),
 ) -> None:
     """srzoo: a plugin-based super-resolution GAN model zoo."""
+    if strict_plugins:  # main() has already checked; this serves callers that invoke `app` directly
+        from srzoo_core.registry import get_host
+
+        get_host().check_strict()
 
 
-def _register_builtin_commands() -> None:
-    from srzoo_core.cli import components  # noqa: F401  (its decorators attach commands to app)
+# Modules whose decorators attach the built-in commands to ``app``.
+BUILTIN_COMMANDS: tuple[str, ...] = ("srzoo_core.cli.components", "srzoo_core.cli.train", "srzoo_core.cli.upscale")
 
 
 def fail(error: SrzooError) -> None:
@@ -42,14 +46,19 @@ def fail(error: SrzooError) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the CLI. ``--strict-plugins`` may stand anywhere on the command line."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if STRICT_FLAG in args:
-        os.environ[ENV_STRICT] = "1"
+    strict = STRICT_FLAG in args
+    args = [a for a in args if a != STRICT_FLAG]
     try:
-        _register_builtin_commands()
-        from srzoo_core.registry import get_host
+        from srzoo_core.registry import get_host, strict_mode
 
-        get_host().register_commands(app)
+        for module in BUILTIN_COMMANDS:
+            importlib.import_module(module)
+        host = get_host()
+        host.register_commands(app)
+        if strict or strict_mode():
+            host.check_strict()
         app(args=args, prog_name="srzoo", standalone_mode=True)
     except SrzooError as error:
         fail(error)

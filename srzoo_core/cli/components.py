@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from srzoo_core.cli.app import app
 from srzoo_core.cli.output import print_json, stdout
@@ -52,7 +53,7 @@ def list_command(
     for column in ("name", "kind", "plugin", "version", "description"):
         table.add_column(column, overflow="fold")
     for c in found:
-        table.add_row(c.name, c.kind, c.provider.dist, c.provider.version, c.description)
+        table.add_row(c.name, c.kind, c.provider.dist, c.provider.version, Text(c.description))
     stdout.print(table)
     broken = get_host().broken()
     if broken:
@@ -62,52 +63,65 @@ def list_command(
 
 
 @app.command()
-def describe(name: str = typer.Argument(..., help="Component name."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def describe(
+    first: str = typer.Argument(..., metavar="[KIND] NAME", help="Component name, optionally after its kind (for a name two kinds share)."),
+    second: Optional[str] = typer.Argument(None, hidden=True),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Show a component's parameters (types, defaults), slots and provenance."""
-    info = get_registry().describe(name)
+    from srzoo_core.spec.printer import format_value
+
+    if second is None:
+        kind, name = None, first
+    elif first.lower() in KIND_ALIASES:
+        kind, name = KIND_ALIASES[first.lower()], second
+    else:
+        raise UsageError(f"unknown kind {first!r}", hint=f"kinds are {', '.join(KINDS)}; write 'srzoo describe [KIND] NAME'")
+    info = get_registry().describe(name, kind)
     if as_json:
         print_json(info)
         return
     stdout.print(f"[bold]{info['name']}[/bold] — {KIND_NOUNS[info['kind']]} from {info['dist']} {info['version']} (plugin {info['plugin']!r})")
     if info["description"]:
-        stdout.print(info["description"])
-    if info["aliases"]:
-        stdout.print("aliases: " + ", ".join(info["aliases"]))
-    if info["slots"]:
-        stdout.print("slots: " + ", ".join(info["slots"]))
-    if info["scales"]:
-        stdout.print("scales: " + ", ".join(f"×{s}" for s in info["scales"]))
+        stdout.print(info["description"], markup=False)
+    for label, key in (("aliases", "aliases"), ("slots", "slots"), ("scales", "scales")):
+        if info[key]:
+            stdout.print(f"{label}: " + ", ".join(map(str, info[key])))
     if info["slot"]:
         stdout.print(f"fills slot: {info['slot']}")
     if info["requires"]:
         stdout.print("requires: " + ", ".join(f"{r}=…" for r in info["requires"]))
+    if not info["params"]:
+        stdout.print("parameters: none")
+        return
     table = Table(title="parameters", show_edge=False, header_style="bold", title_justify="left")
     for column in ("name", "type", "default"):
         table.add_column(column)
     for p in info["params"]:
-        table.add_row(p["name"], p["type"], "required" if p["required"] else repr(p["default"]))
-    if info["params"]:
-        stdout.print(table)
-    else:
-        stdout.print("parameters: none")
+        table.add_row(p["name"], p["type"], "required" if p["required"] else format_value(p["default"]))
+    stdout.print(table)
 
 
 @app.command()
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show every installed plugin with its status and error."""
-    records = sorted(get_host().records.values(), key=lambda r: r.name)
+    host = get_host()
+    records = sorted(host.records.values(), key=lambda r: r.name)
     if as_json:
         print_json([r.as_dict() for r in records])
         return
     table = Table(show_edge=False, header_style="bold")
-    for column in ("plugin", "distribution", "version", "status", "components / error"):
+    for column in ("plugin", "distribution", "version", "status", "components"):
         table.add_column(column, overflow="fold")
     for r in records:
         style = {"ok": "green", "error": "red"}.get(r.status, "yellow")
-        detail = r.error if r.status != "ok" else ", ".join(r.components)
-        table.add_row(r.name, r.dist, r.version, f"[{style}]{r.status}[/{style}]", detail or "")
+        table.add_row(r.name, r.dist, r.version, f"[{style}]{r.status}[/{style}]", ", ".join(r.components))
     stdout.print(table)
+    for r in records:  # full messages below the table, where they do not wrap in a narrow column
+        if r.error:
+            stdout.print(f"{r.name} ({r.dist} {r.version}): {r.error}", markup=False)
+    for name in host.unmatched():
+        stdout.print(f"warning: {name!r} in SRZOO_PLUGINS or SRZOO_DISABLED_PLUGINS matches no installed plugin", markup=False)
 
 
 @app.command()
@@ -118,6 +132,7 @@ def spec(
 ) -> None:
     """Check a spec: print its canonical form, the resolved components and the parameter count."""
     from srzoo_core.build import build_discriminator, build_generator, count_parameters
+    from srzoo_core.spec.printer import format_value
     from srzoo_core.spec.resolve import resolve
 
     resolved = resolve(text)
@@ -126,7 +141,7 @@ def spec(
     for column in ("role", "component", "kind", "plugin", "parameters"):
         table.add_column(column, overflow="fold")
     for role, term in resolved.terms():
-        params = ", ".join(f"{k}={v!r}" for k, v in term.all_params().items())
+        params = ", ".join(f"{k}={format_value(v)}" for k, v in term.all_params().items())
         weight = f"{term.weight:g}× " if role == "loss" else ""
         table.add_row(role, weight + term.name, term.info.kind, str(term.info.provider), params)
     stdout.print(table)

@@ -16,30 +16,34 @@ from pathlib import Path
 
 from srzoo_core.registry.components import normalise
 from srzoo_core.registry.hookspecs import COMPONENT_HOOKS
-from srzoo_core.registry.host import DISABLED, ERROR, PluginHost
+from srzoo_core.registry.host import DISABLED, ENV_DISABLED, ENV_ONLY, ERROR, PluginHost, plugin_key
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 DEFAULT_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
 
 
 def load() -> dict[str, dict[str, str]]:
+    """name -> {kind: distribution} for every component (and alias) of this repository's plugins."""
     return json.loads(CATALOGUE_FILE.read_text()) if CATALOGUE_FILE.exists() else {}
 
 
-def missing_component(name: str, host: PluginHost) -> tuple[str, str] | None:
-    """(message, hint) for a component of this repository's plugins that is not available."""
-    entry = load().get(normalise(name))
-    if entry is None:
+def missing_component(name: str, host: PluginHost, kind: str | None = None) -> tuple[str, str] | None:
+    """(message, hint) for a component of this repository's plugins that is not available: its
+    distribution is not installed, not selected, or broken. ``kind`` picks among same-named ones."""
+    entry = load().get(normalise(name), {})
+    dist = entry.get(kind) if kind else next(iter(entry.values()), None)
+    if dist is None:
         return None
-    dist = entry["dist"]
-    record = next((r for r in host.records.values() if r.dist.lower() == dist), None)
-    install = f"pip install {dist}   (from a srzoo checkout: pip install plugins/{dist})"
+    record = next((r for r in host.records.values() if plugin_key(r.dist) == plugin_key(dist)), None)
     if record is None:
-        return f"{name!r} is provided by {dist}, which is not installed", f"install it: {install}"
+        return (f"{name!r} is provided by {dist}, which is not installed",
+                f"install it with 'pip install {dist}' (in a srzoo checkout: 'pip install -e plugins/{dist}')")
     if record.status == DISABLED:
-        return f"{name!r} is provided by {dist}, which is not loaded ({record.error})", "clear SRZOO_PLUGINS / SRZOO_DISABLED_PLUGINS"
+        return (f"{name!r} is provided by {dist}, which is not loaded ({record.error})",
+                f"add {record.name} to {ENV_ONLY}" if record.error.startswith("excluded") else f"remove {record.name} from {ENV_DISABLED}")
     if record.status == ERROR:
-        return f"{name!r} is provided by {dist}, which failed to load: {record.error}", "run 'srzoo plugins' for details, or reinstall it"
+        return (f"{name!r} is provided by {dist}, which failed to load: {record.error}",
+                "'srzoo plugins' shows every plugin's status; reinstall or fix it")
     return None
 
 
@@ -48,7 +52,7 @@ def collect(plugins_dir: Path) -> dict[str, dict[str, str]]:
     catalogue: dict[str, dict[str, str]] = {}
     for pyproject in sorted(plugins_dir.glob("*/pyproject.toml")):
         project = tomllib.loads(pyproject.read_text())["project"]
-        dist = normalise(project["name"]).replace("_", "-")
+        dist = plugin_key(project["name"])
         sys.path.insert(0, str(pyproject.parent))
         try:
             for target in project.get("entry-points", {}).get("srzoo", {}).values():
@@ -58,15 +62,17 @@ def collect(plugins_dir: Path) -> dict[str, dict[str, str]]:
                     if hasattr(plugin, hook):
                         def register(name, factory, kind=kind, aliases=(), **_):
                             for n in (name, *aliases):
-                                catalogue[normalise(n)] = {"kind": kind, "dist": dist}
+                                catalogue.setdefault(normalise(n), {})[kind] = dist
                         getattr(plugin, hook)(register=register)
         finally:
             sys.path.remove(str(pyproject.parent))
-    return dict(sorted(catalogue.items()))
+    return {name: dict(sorted(kinds.items())) for name, kinds in sorted(catalogue.items())}
 
 
 def render(catalogue: dict) -> str:
-    return json.dumps(catalogue, indent=1, sort_keys=True) + "\n"
+    """One line per name, sorted, so a regenerated file diffs line by line."""
+    lines = [f"  {json.dumps(name)}: {json.dumps(kinds, sort_keys=True)}" for name, kinds in sorted(catalogue.items())]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from srzoo_core.errors import RegistryError
-from srzoo_core.interfaces import ALL_SLOTS, CONTEXT_PARAMS, GENERATOR_SLOTS, KINDS
+from srzoo_core.interfaces import ALL_SLOTS, CONTEXT_PARAMS, GENERATOR_SLOTS, KIND_NOUNS, KINDS
 
 _MISSING = inspect.Parameter.empty
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*"  # component, parameter and role names, as the spec writes them
+ROLES: tuple[str, ...] = ("gen", "disc", "loss", "metric")  # the parts of a spec; ``requires`` names them
 
 
 def normalise(name: str) -> str:
@@ -20,14 +23,31 @@ def normalise(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-def _type_name(annotation: Any) -> str:
+def _spell_choice(choice: Any) -> str:
+    if isinstance(choice, bool) or choice is None:
+        return {True: "true", False: "false", None: "none"}[choice]
+    return str(choice)
+
+
+def type_name(annotation: Any) -> str:
+    """How a spec writer reads an annotation: ``int``, ``int|none``, ``y|rgb``, ``tuple[int, ...]``."""
     if annotation is Any or annotation is _MISSING:
         return "any"
-    if annotation is type(None):
+    if annotation is type(None) or annotation is None:
         return "none"
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
-    return getattr(annotation, "__name__", str(annotation))
+    if isinstance(annotation, str):  # a string annotation that could not be evaluated
+        return annotation
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return "|".join(_spell_choice(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return "|".join(type_name(a) for a in args)
+    if origin is not None and args:
+        inner = ", ".join("..." if a is Ellipsis else type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
 
 
 @dataclass(frozen=True)
@@ -43,20 +63,12 @@ class Param:
         return self.default is _MISSING
 
     @property
-    def choices(self) -> tuple | None:
-        if typing.get_origin(self.annotation) is typing.Literal:
-            return typing.get_args(self.annotation)
-        return None
-
-    @property
     def type_name(self) -> str:
-        if self.choices is not None:
-            return "|".join(str(c) for c in self.choices)
-        return _type_name(self.annotation)
+        return type_name(self.annotation)
 
-    def describe(self) -> str:
-        default = "required" if self.required else f"default {self.default!r}"
-        return f"{self.name}: {self.type_name} ({default})"
+    def describe(self, spell: Callable[[Any], str] = repr) -> str:
+        """``blocks: int = 16`` or ``channels: int (required)``; ``spell`` formats the default."""
+        return f"{self.name}: {self.type_name} " + ("(required)" if self.required else f"= {spell(self.default)}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ class Provider:
     version: str
 
     def __str__(self) -> str:
-        return f"{self.dist} {self.version}"
+        return self.dist if self.version == "-" else f"{self.dist} {self.version}"
 
 
 SCRIPT_PROVIDER = Provider(plugin="__main__", dist="(script)", version="-")
@@ -89,30 +101,36 @@ class ComponentInfo:
     aliases: tuple[str, ...] = ()
     scales: tuple[int, ...] = ()
     _resolved: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    _signature: list[Param] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise RegistryError(f"unknown component kind {self.kind!r} for {self.name!r}; kinds are {', '.join(KINDS)}")
-        if not self.name or normalise(self.name) != self.name.lower().replace("-", "_"):
-            raise RegistryError(f"invalid component name {self.name!r}")
-        if not self.name.replace("_", "").replace("-", "").isalnum():
-            raise RegistryError(f"component name {self.name!r} may hold only letters, digits, '-' and '_'")
+        for name in (self.name, *self.aliases):
+            if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+                raise RegistryError(f"invalid component name {name!r}: use letters, digits, '-' and '_', and begin with a letter or '_'")
         self.name = normalise(self.name)
         self.aliases = tuple(normalise(a) for a in self.aliases)
         self.slots = tuple(self.slots)
         self.requires = tuple(self.requires)
         self.scales = tuple(int(s) for s in self.scales)
         if self.scales and self.kind != "gen":
-            raise RegistryError(f"only generators declare scales; {self.name!r} is a {self.kind}")
+            raise RegistryError(f"only generators declare scales; {self.name!r} is a {KIND_NOUNS[self.kind]}")
+        if self.slots and self.kind not in ("gen", "disc"):
+            raise RegistryError(f"only generators and discriminators have slots; {self.name!r} is a {KIND_NOUNS[self.kind]}")
         bad_slots = [s for s in (*self.slots, *([self.slot] if self.slot else [])) if s not in ALL_SLOTS]
         if bad_slots:
             raise RegistryError(f"{self.name!r} names unknown slot {bad_slots[0]!r}; slots are {', '.join(ALL_SLOTS)}")
         if self.kind == "block" and not self.slot:
             raise RegistryError(f"block {self.name!r} must declare the slot it fills (one of {', '.join(ALL_SLOTS)})")
         if self.kind != "block" and self.slot:
-            raise RegistryError(f"only blocks fill a slot; {self.name!r} is a {self.kind}")
-        if not (isinstance(self.factory, str) and ":" in self.factory) and not callable(self.factory):
-            raise RegistryError(f"factory of {self.name!r} must be a callable or a 'module:attr' string")
+            raise RegistryError(f"only blocks fill a slot; {self.name!r} is a {KIND_NOUNS[self.kind]}")
+        bad_requires = [r for r in self.requires if r not in ROLES]
+        if bad_requires:
+            raise RegistryError(f"{self.name!r} requires unknown role {bad_requires[0]!r}; roles are {', '.join(ROLES)}")
+        lazy = isinstance(self.factory, str) and re.fullmatch(r"[\w.]+:[\w.]+", self.factory)
+        if not lazy and not callable(self.factory):
+            raise RegistryError(f"factory of {self.name!r} must be a callable or a 'module:attr' string, not {self.factory!r}")
 
     @property
     def qualified_name(self) -> str:
@@ -121,44 +139,50 @@ class ComponentInfo:
     def resolve(self) -> Callable[..., Any]:
         """The factory itself, importing its module on first use."""
         if self._resolved is None:
-            if callable(self.factory):
-                self._resolved = self.factory
-            else:
-                module_name, _, attr = self.factory.partition(":")
+            target: Any = self.factory
+            if isinstance(target, str):
+                module_name, _, attr = target.partition(":")
                 try:
-                    target: Any = importlib.import_module(module_name)
+                    target = importlib.import_module(module_name)
                     for part in attr.split("."):
                         target = getattr(target, part)
-                except (ImportError, AttributeError) as exc:
+                except Exception as exc:  # a plugin module may raise anything while importing
                     raise RegistryError(
-                        f"{self.kind} {self.name!r} from {self.provider} cannot be loaded: "
-                        f"{type(exc).__name__}: {exc}",
-                        hint=f"reinstall {self.provider.dist}, or run 'srzoo plugins' to see its status",
+                        f"{KIND_NOUNS[self.kind]} {self.name!r} from {self.provider} cannot be loaded from "
+                        f"{self.factory!r}: {type(exc).__name__}: {exc}",
+                        hint=f"reinstall {self.provider.dist}, or run 'srzoo plugins' to see its status"
+                        if self.provider != SCRIPT_PROVIDER else "check the 'module:attr' reference and that the module imports",
                     ) from exc
-                self._resolved = target
+                if not callable(target):
+                    raise RegistryError(f"{self.factory!r} (the factory of {self.name!r}) is not callable")
+            self._resolved = target
         return self._resolved
 
     def signature_params(self) -> list[Param]:
         """Every keyword parameter of the factory, context and slots included."""
-        try:
-            signature = inspect.signature(self.resolve(), eval_str=True)
-        except (TypeError, ValueError, NameError):
-            signature = inspect.signature(self.resolve())
-        params = []
-        for p in signature.parameters.values():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
-                continue
-            annotation = Any if p.annotation is _MISSING else p.annotation
-            params.append(Param(p.name, annotation, p.default))
-        return params
+        if self._signature is None:
+            factory = self.resolve()
+            try:
+                signature = inspect.signature(factory, eval_str=True)
+            except Exception:  # annotations that cannot be evaluated stay strings
+                try:
+                    signature = inspect.signature(factory)
+                except (TypeError, ValueError) as exc:
+                    raise RegistryError(f"the parameters of {self.name!r} cannot be read: {exc}") from exc
+            self._signature = [
+                Param(p.name, Any if p.annotation is _MISSING else p.annotation, p.default)
+                for p in signature.parameters.values()
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"
+            ]
+        return self._signature
 
     @property
     def params(self) -> list[Param]:
         """Options a spec may set: the signature less context parameters and slot arguments."""
         hidden = set(CONTEXT_PARAMS[self.kind]) | set(self.slots)
         if self.kind == "gen":
-            hidden |= set(GENERATOR_SLOTS) & {p.name for p in self.signature_params()}
+            hidden |= set(GENERATOR_SLOTS)
         return [p for p in self.signature_params() if p.name not in hidden]
 
     def param(self, name: str) -> Param | None:
-        return next((p for p in self.params if p.name == normalise(name) or p.name == name), None)
+        return next((p for p in self.params if p.name in (name, normalise(name))), None)

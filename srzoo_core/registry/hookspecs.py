@@ -50,3 +50,5 @@ COMPONENT_HOOKS: dict[str, str] = {
     "srzoo_register_metrics": "metric",
 }
 HOOK_NAMES: tuple[str, ...] = (*COMPONENT_HOOKS, "srzoo_register_commands")
+# hook name -> the arguments an implementation may take
+HOOK_ARGUMENTS: dict[str, tuple[str, ...]] = {**{hook: ("register",) for hook in COMPONENT_HOOKS}, "srzoo_register_commands": ("app",)}

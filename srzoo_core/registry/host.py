@@ -4,18 +4,20 @@ takes the others down, and records each plugin's status and error."""
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import os
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, Iterable
 
 import pluggy
 
 from srzoo_core.errors import PluginError, SrzooError
 from srzoo_core.registry.components import ComponentInfo, Provider
-from srzoo_core.registry.hookspecs import COMPONENT_HOOKS, HOOK_NAMES, PROJECT, SrzooHooks
-from srzoo_core.registry.table import Registry
+from srzoo_core.registry.hookspecs import COMPONENT_HOOKS, HOOK_ARGUMENTS, HOOK_NAMES, PROJECT, SrzooHooks
+from srzoo_core.registry.table import Registry, clash_message
 
 ENTRY_POINT_GROUP = "srzoo"
 ENV_ONLY = "SRZOO_PLUGINS"
@@ -47,13 +49,19 @@ class PluginRecord:
         }
 
 
+def plugin_key(name: str) -> str:
+    """Plugin and distribution names compare like PyPI names: case-insensitive, '_' and '.' as '-'."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
 def _env_names(variable: str) -> set[str] | None:
     value = os.environ.get(variable, "").strip()
     if not value:
         return None
-    return {n.strip().lower().replace("_", "-") for n in value.split(",") if n.strip()}
+    return {plugin_key(n) for n in value.split(",") if n.strip()}
 
 
+@functools.cache
 def core_version() -> str:
     try:
         return metadata.version("srzoo")
@@ -78,9 +86,12 @@ class PluginHost:
 
     # -- loading -----------------------------------------------------------------------------
 
-    def load_entry_points(self) -> None:
-        points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
-        for ep in points:
+    def load_entry_points(self, points: Iterable[metadata.EntryPoint] | None = None) -> None:
+        """Load plugins from entry points (default: the installed ones of group ``srzoo``), in sorted
+        order, each on its own: a broken one is recorded with its error and the others still load."""
+        if points is None:
+            points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        for ep in sorted(points, key=lambda ep: (ep.name, ep.value)):
             dist = ep.dist.metadata["Name"] if ep.dist is not None else "(unknown)"
             version = ep.dist.version if ep.dist is not None else "-"
             record = PluginRecord(name=ep.name, dist=dist, version=version, module=ep.value)
@@ -92,7 +103,8 @@ class PluginHost:
             self.records[ep.name] = record
             if not self._selected(record):
                 record.status = DISABLED
-                record.error = f"not loaded: excluded by {ENV_ONLY if self.only is not None and not self._listed(record, self.only) else ENV_DISABLED}"
+                excluded = self.only is not None and not self._listed(record, self.only)
+                record.error = f"excluded by {ENV_ONLY}" if excluded else f"disabled by {ENV_DISABLED}"
                 continue
             if ep.dist is not None and not self._core_compatible(ep.dist, record):
                 continue
@@ -103,6 +115,11 @@ class PluginHost:
                 continue
             self._install(plugin, record)
 
+    def unmatched(self) -> list[str]:
+        """Names in SRZOO_PLUGINS / SRZOO_DISABLED_PLUGINS that match no installed plugin (typos)."""
+        known = {plugin_key(n) for r in self.records.values() for n in (r.name, r.dist)}
+        return sorted((self.only or set()) - known) + sorted(self.disabled - known)
+
     def add_plugin(self, plugin: Any, name: str = "__main__", dist: str = "(script)", version: str = "-") -> PluginRecord:
         """Register an unpackaged plugin (a module, class or object with hook implementations)."""
         if name in self.records:
@@ -111,11 +128,12 @@ class PluginHost:
         self.records[name] = record
         self._install(plugin, record)
         if record.status != OK:
+            del self.records[name]  # nothing of it stays, so a fixed version can be added again
             raise PluginError(f"plugin {name!r}: {record.error}")
         return record
 
     def _listed(self, record: PluginRecord, names: set[str]) -> bool:
-        return bool({record.name.lower().replace("_", "-"), record.dist.lower().replace("_", "-")} & names)
+        return bool({plugin_key(record.name), plugin_key(record.dist)} & names)
 
     def _selected(self, record: PluginRecord) -> bool:
         if self.only is not None and not self._listed(record, self.only):
@@ -142,16 +160,14 @@ class PluginHost:
         record.error = message
 
     def _install(self, plugin: Any, record: PluginRecord) -> None:
-        unknown = [n for n in dir(plugin) if n.startswith("srzoo_") and n not in HOOK_NAMES and callable(getattr(plugin, n, None))]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], HOOK_NAMES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self._fail_record(record, f"implements unknown hook {unknown[0]!r}{hint}")
+        problem = _hook_problem(plugin)
+        if problem:
+            self._fail_record(record, problem)
             return
         try:
             self.manager.register(plugin, name=record.name)
-        except Exception as exc:  # pluggy validates hook argument names here
-            self._fail_record(record, f"invalid hook implementation: {exc}")
+        except Exception as exc:  # pluggy checks hook argument names against the hookspecs here
+            self._fail_record(record, "invalid hook implementation: " + " ".join(str(exc).split()))
             return
         staged: list[ComponentInfo] = []
         try:
@@ -167,7 +183,7 @@ class PluginHost:
         problem = self._first_clash(staged)
         if problem:
             self.manager.unregister(name=record.name)
-            self._fail_record(record, problem + " (none of its components were registered)")
+            self._fail_record(record, f"{problem} (none of its components were registered)")
             return
         self.registry.extend(staged)
         record.components = [c.name for c in staged]
@@ -185,8 +201,7 @@ class PluginHost:
         for info in staged:
             found = self.registry.clash(info) or scratch.clash(info)
             if found:
-                name, existing = found
-                return f"{info.kind} {name!r} clashes with {existing.kind} {existing.name!r} from {existing.provider}"
+                return clash_message(info, found[1], found[0])
             scratch.add(info)
         return None
 
@@ -196,18 +211,51 @@ class PluginHost:
         return [r for r in self.records.values() if r.status == ERROR]
 
     def check_strict(self) -> None:
-        broken = self.broken()
-        if broken:
-            lines = "; ".join(f"{r.name} ({r.dist}): {r.error}" for r in broken)
+        """Strict mode: any broken plugin, or a plugin selection naming nothing installed, is an error."""
+        problems = [f"{r.name} ({r.dist} {r.version}): {r.error}" for r in self.broken()]
+        problems += [f"{name!r} in {ENV_ONLY} or {ENV_DISABLED} matches no installed plugin" for name in self.unmatched()]
+        if problems:
             raise PluginError(
-                f"{len(broken)} broken plugin(s) in strict mode: {lines}",
-                hint=f"fix or uninstall them, or unset {ENV_STRICT}; 'srzoo plugins' shows details",
+                f"strict mode: {len(problems)} plugin problem(s)\n" + "\n".join(f"  - {p}" for p in problems),
+                hint=f"fix or uninstall the broken plugins, or unset {ENV_STRICT}; 'srzoo plugins' shows every plugin",
             )
 
-    def provider_of(self, component: str) -> PluginRecord | None:
-        info = self.registry.find(component)
+    def provider_of(self, component: str, kind: str | None = None) -> PluginRecord | None:
+        info = self.registry.find(component, kind)
         return self.records.get(info.provider.plugin) if info else None
 
     def register_commands(self, app: Any) -> None:
+        """Let plugins add sub-commands; one that raises is recorded as broken, the rest still run."""
         for impl in self.manager.hook.srzoo_register_commands.get_hookimpls():
-            impl.function(app=app)
+            try:
+                impl.function(app=app)
+            except Exception as exc:
+                self._fail_record(self.records[impl.plugin_name], f"raised while adding commands: {type(exc).__name__}: {exc}")
+
+
+def _hook_problem(plugin: Any) -> str | None:
+    """Hooks pluggy would silently ignore: unknown names, and known ones lacking @hookimpl."""
+    marker = f"{PROJECT}_impl"
+    for attr in dir(plugin):
+        value = getattr(plugin, attr, None) if attr.startswith("srzoo_") else None
+        if not callable(value):
+            continue
+        marked = hasattr(value, marker)
+        if attr in HOOK_NAMES and not marked:
+            return f"defines {attr} without @hookimpl (from srzoo_core import hookimpl), so it would never be called"
+        if attr in HOOK_NAMES:
+            extra = [a for a in _argument_names(value) if a not in HOOK_ARGUMENTS[attr]]
+            if extra:
+                return f"{attr} takes unknown argument {extra[0]!r} (it may take: {', '.join(HOOK_ARGUMENTS[attr])})"
+        if attr not in HOOK_NAMES and (marked or attr.startswith("srzoo_register_")):
+            close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.85)
+            return f"implements unknown hook {attr!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    return None
+
+
+def _argument_names(function: Any) -> list[str]:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return []
+    return [n for n, p in parameters.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]

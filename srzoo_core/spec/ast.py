@@ -6,15 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES: tuple[str, ...] = ("gen", "disc", "loss", "metric")
+from srzoo_core.registry.components import ROLES
+
 Span = tuple[int, int]
 
 
-@dataclass
+@dataclass(eq=False)
 class Value:
     value: Any
-    span: Span = field(default=(0, 0), compare=False)
-    key_span: Span = field(default=(0, 0), compare=False)  # where the parameter's name is written
+    span: Span = field(default=(0, 0))
+    key_span: Span = field(default=(0, 0))  # where the parameter's name is written
+
+    def __eq__(self, other: object) -> bool:
+        """Equal values of the same type: ``blocks=1`` and ``blocks=true`` differ."""
+        return isinstance(other, Value) and type(self.value) is type(other.value) and self.value == other.value
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
     spec  = item (WS item)*
     item  = ROLE "=" expr | ROLE "." NAME ["." NAME] "=" value
-    expr  = term ("+" term)*
+    expr  = term (WS* "+" WS* term)*
     term  = [NUMBER "*"] [NAME ":"] NAME ["(" [NAME "=" value ("," NAME "=" value)*] ")"]
     value = NUMBER | true | false | none | NAME | PATH | "quoted" | 'quoted'
 
@@ -13,17 +13,21 @@ the tree holds no override nodes and printing it gives the canonical form.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any
 
 from srzoo_core.errors import SpecError
+from srzoo_core.registry.components import NAME_PATTERN
 from srzoo_core.spec.ast import ROLES, Role, Spec, Span, Term, Value
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+NAME = re.compile(NAME_PATTERN)
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 BARE = re.compile(r"[A-Za-z0-9_./~\-]+")
 KEYWORDS = {"true": True, "false": False, "none": None}
 WEIGHT = "weight"
+END = "the end of the spec"
+VALUE_HINT = "a value is a number, true, false, none, a word or a \"quoted string\""
 
 
 class _Parser:
@@ -35,21 +39,21 @@ class _Parser:
     # -- helpers -----------------------------------------------------------------------------
 
     def fail(self, message: str, span: Span | None = None, hint: str | None = None) -> SpecError:
-        if span is None:
-            span = (self.pos, self.pos + 1)
-        return SpecError(message, self.text, span, hint)
+        return SpecError(message, self.text, span or (self.pos, self.pos + 1), hint)
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def found(self) -> str:
+        return repr(self.peek()) if self.peek() else END
 
     def skip_spaces(self) -> None:
         while self.peek().isspace():
             self.pos += 1
 
-    def expect(self, char: str, what: str) -> None:
+    def expect(self, char: str, what: str, hint: str) -> None:
         if self.peek() != char:
-            found = repr(self.peek()) if self.peek() else "the end of the spec"
-            raise self.fail(f"expected {what}, found {found}")
+            raise self.fail(f"expected {what}, found {self.found()}", hint=hint)
         self.pos += 1
 
     def match(self, pattern: re.Pattern) -> tuple[str, Span] | None:
@@ -59,12 +63,17 @@ class _Parser:
         self.pos = m.end()
         return m.group(0), (m.start(), m.end())
 
-    def name(self, what: str) -> tuple[str, Span]:
+    def name(self, what: str, hint: str) -> tuple[str, Span]:
         found = self.match(NAME)
         if not found:
-            shown = repr(self.peek()) if self.peek() else "the end of the spec"
-            raise self.fail(f"expected {what}, found {shown}")
+            raise self.fail(f"expected {what}, found {self.found()}", hint=hint)
         return found[0].lower().replace("-", "_"), found[1]
+
+    def number(self, text: str, span: Span) -> int | float:
+        value = _number(text)
+        if not math.isfinite(value):
+            raise self.fail(f"{text} is too large a number", span, hint="write a number below 1e308")
+        return value
 
     # -- grammar -----------------------------------------------------------------------------
 
@@ -84,74 +93,95 @@ class _Parser:
 
     def item(self, spec: Spec) -> None:
         start = self.pos
-        role, role_span = self.name("a role (gen, disc, loss or metric)")
+        role, role_span = self.name("a role (gen, disc, loss or metric)", 'write role=terms, e.g. "gen=srresnet loss=l1"')
         if role not in ROLES:
             close = difflib.get_close_matches(role, ROLES, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}?" if close else "roles are gen, disc, loss and metric"
+            hint = f"did you mean {close[0]!r}?" if close else "the roles are gen, disc, loss and metric"
             raise self.fail(f"unknown role {role!r}", role_span, hint=hint)
         if self.peek() == ".":
-            self.pos += 1
-            path = [self.name("a parameter name after '.'")]
-            if self.peek() == ".":
-                self.pos += 1
-                path.append(self.name("a parameter name after '.'"))
-            self.expect("=", "'=' after the override's name")
-            value = self.value()
-            value.key_span = path[-1][1]
-            self.overrides.append((role, path, value))
+            self.override(role)
             return
-        self.expect("=", f"'=' after {role!r}")
+        self.expect("=", f"'=' after {role!r}", f"write {role}=… with no space around '='")
         if role in spec.roles:
-            raise self.fail(f"role {role!r} is given twice", role_span, hint=f"join the terms with '+' in one {role}=…")
+            raise self.fail(f"{role}= is given twice", role_span, hint=f"write all its terms in one {role}=…, joined by '+'")
         terms = [self.term(role)]
-        while self.peek() == "+":
-            self.pos += 1
+        while self.plus_follows():
             terms.append(self.term(role))
-        seen: dict[str, Term] = {}
+        seen: set[str] = set()
         for term in terms:
             if term.name in seen:
-                raise self.fail(f"{term.name!r} appears twice in {role}=", term.name_span, hint="give each component once; set its options in one place")
-            seen[term.name] = term
+                raise self.fail(f"{term.name!r} appears twice in {role}=", term.name_span, hint="give each component once, with all its options")
+            seen.add(term.name)
         spec.roles[role] = Role(role, terms, (start, self.pos))
+
+    def plus_follows(self) -> bool:
+        """A '+' after the term, spaces allowed around it; consumes it and the spaces after."""
+        mark = self.pos
+        self.skip_spaces()
+        if self.peek() != "+":
+            self.pos = mark
+            return False
+        self.pos += 1
+        self.skip_spaces()
+        return True
+
+    def override(self, role: str) -> None:
+        """``role.key=value`` or ``role.term.key=value``, folded into the term once all is parsed."""
+        hint = f"write an override as {role}.parameter=value or {role}.component.parameter=value"
+        path = []
+        while self.peek() == "." and len(path) < 2:
+            self.pos += 1
+            path.append(self.name("a name after '.'", hint))
+        self.expect("=", "'=' after the override's name", hint)
+        value = self.value()
+        value.key_span = path[-1][1]
+        self.overrides.append((role, path, value))
 
     def term(self, role: str) -> Term:
         start = self.pos
         weight = None
         number = self.match(NUMBER)
         if number:
-            self.expect("*", "'*' after a weight")
+            self.expect("*", "'*' after a weight", "write a weighted loss as 0.01*gan")
             if role != "loss":
-                raise self.fail(f"weights are allowed only in loss=, not in {role}=", number[1], hint="drop the 'N*' prefix")
-            weight = Value(_number(number[0]), number[1])
-        name, name_span = self.name(f"a component name in {role}=")
+                raise self.fail(f"weights are allowed only in loss=, not in {role}=", number[1], hint=f"drop '{number[0]}*'")
+            weight = Value(float(self.number(*number)), number[1])
+        name_hint = f"write {role}=name; 'srzoo list' shows the installed components"
+        name, name_span = self.name(f"a component name in {role}=", name_hint)
         scope = None
         if self.peek() == ":":
             self.pos += 1
             scope = name
-            name, name_span = self.name(f"a component name after '{scope}:'")
-        params: dict[str, Value] = {}
-        if self.peek() == "(":
-            self.pos += 1
-            self.skip_spaces()
-            while self.peek() != ")":
-                key, key_span = self.name("a parameter name")
-                self.skip_spaces()
-                self.expect("=", f"'=' after parameter {key!r}")
-                self.skip_spaces()
-                if key in params:
-                    raise self.fail(f"parameter {key!r} is given twice", key_span)
-                params[key] = self.value()
-                params[key].key_span = key_span
-                self.skip_spaces()
-                if self.peek() == ",":
-                    self.pos += 1
-                    self.skip_spaces()
-                elif self.peek() != ")":
-                    raise self.fail("expected ',' or ')' in the parameter list")
-            self.pos += 1
+            name, name_span = self.name(f"a component name after '{scope}:'", name_hint)
+        params = self.params() if self.peek() == "(" else {}
         if role == "loss" and WEIGHT in params:
-            raise self.fail("a loss weight is written as a prefix, e.g. 0.01*gan", params[WEIGHT].span)
+            weight_value = params[WEIGHT]
+            raise self.fail("a loss weight is written before the name, not as a parameter",
+                            (weight_value.key_span[0], weight_value.span[1]), hint=f"write {_number_text(weight_value.value)}*{name}")
         return Term(name=name, params=params, weight=weight, scope=scope, span=(start, self.pos), name_span=name_span)
+
+    def params(self) -> dict[str, Value]:
+        hint = "write parameters as (name=value, name=value)"
+        params: dict[str, Value] = {}
+        self.pos += 1
+        self.skip_spaces()
+        while self.peek() != ")":
+            key, key_span = self.name("a parameter name", hint)
+            self.skip_spaces()
+            self.expect("=", f"'=' after parameter {key!r}", hint)
+            self.skip_spaces()
+            if key in params:
+                raise self.fail(f"parameter {key!r} is given twice", key_span, hint="give each parameter once")
+            params[key] = self.value()
+            params[key].key_span = key_span
+            self.skip_spaces()
+            if self.peek() == ",":
+                self.pos += 1
+                self.skip_spaces()
+            elif self.peek() != ")":
+                raise self.fail(f"expected ',' or ')' after a parameter, found {self.found()}", hint=hint)
+        self.pos += 1
+        return params
 
     def value(self) -> Value:
         start = self.pos
@@ -162,16 +192,21 @@ class _Parser:
                 raise self.fail("unterminated string", (start, len(self.text)), hint=f"close it with {quote}")
             self.pos = end + 1
             return Value(self.text[start + 1 : end], (start, self.pos))
-        bare = self.match(BARE)
+        number = NUMBER.match(self.text, self.pos)
+        bare = BARE.match(self.text, self.pos)
+        if number and (not bare or number.end() >= bare.end()):  # 1e+16 is a number, 3x3 a word
+            self.pos = number.end()
+            return Value(self.number(number.group(0), number.span()), number.span())
         if not bare:
-            shown = repr(self.peek()) if self.peek() else "the end of the spec"
-            raise self.fail(f"expected a value, found {shown}")
-        return Value(parse_scalar(bare[0]), bare[1])
+            raise self.fail(f"expected a value, found {self.found()}", hint=VALUE_HINT)
+        self.pos = bare.end()
+        return Value(parse_scalar(bare.group(0)), bare.span())
 
     def apply_override(self, spec: Spec, role: str, path: list[tuple[str, Span]], value: Value) -> None:
         target = spec.get(role)
+        written = f"{role}." + ".".join(p[0] for p in path)
         if target is None:
-            raise self.fail(f"override of {role}. but no {role}= is given", path[0][1], hint=f"add {role}=… or drop the override")
+            raise self.fail(f"{written} overrides a {role}= that the spec does not have", path[0][1], hint=f"add {role}=… or drop the override")
         if len(path) == 1:
             term, (key, key_span) = target.terms[0], path[0]
         else:
@@ -179,18 +214,21 @@ class _Parser:
             term = target.term(term_name)
             if term is None:
                 names = ", ".join(t.name for t in target.terms)
-                raise self.fail(f"{role}= has no term {term_name!r}", term_span, hint=f"its terms are {names}")
+                raise self.fail(f"{role}= has no term {term_name!r}", term_span, hint=f"its terms are: {names}")
         if key == WEIGHT and role == "loss":
             if not isinstance(value.value, (int, float)) or isinstance(value.value, bool):
-                raise self.fail("a loss weight must be a number", value.span)
+                raise self.fail("a loss weight must be a number", value.span, hint=f"e.g. {written}=0.01")
             term.weight = Value(float(value.value), value.span)
         else:
             term.params[key] = value
 
 
 def _number(text: str) -> int | float:
-    value = float(text)
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else value
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+
+
+def _number_text(value: Any) -> str:
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "0.01"
 
 
 def parse_scalar(text: str) -> Any:

@@ -1,5 +1,6 @@
-"""Canonical printing: roles in a fixed order, one spelling per value, so print(parse(s)) parses
-back to the same tree."""
+"""Printing a parsed spec: roles in a fixed order, terms and parameters as written, one spelling
+per value, so ``parse(print_spec(parse(s))) == parse(s)``. (The canonical form of a *resolved*
+spec, with defaults dropped and blocks in slot order, is ``ResolvedSpec.canonical()``.)"""
 
 from __future__ import annotations
 
@@ -26,14 +27,16 @@ def format_value(value: Any) -> str:
 
 
 def format_weight(weight: float) -> str:
-    return repr(float(weight)).removesuffix(".0") if float(weight).is_integer() else repr(float(weight))
+    """``2`` for 2.0, else the shortest spelling that reads back the same (``0.005``, ``1e-05``)."""
+    text = repr(float(weight))
+    return text.removesuffix(".0")
 
 
 def print_term(term: Term) -> str:
     text = f"{term.scope}:{term.name}" if term.scope else term.name
     if term.params:
         text += "(" + ",".join(f"{k}={format_value(v.value)}" for k, v in term.params.items()) + ")"
-    if term.weight is not None and float(term.weight.value) != 1.0:
+    if term.weight is not None:
         text = f"{format_weight(term.weight.value)}*{text}"
     return text
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from srzoo_core.errors import RegistryError, SpecError
 from srzoo_core.interfaces import CONTEXT_PARAMS, DISCRIMINATOR_SLOTS, GENERATOR_SLOTS, KIND_NOUNS
-from srzoo_core.registry import ComponentInfo, PluginHost, get_host
-from srzoo_core.registry.catalogue import missing_component
+from srzoo_core.registry import ComponentInfo, Param, PluginHost, get_host
+from srzoo_core.registry.host import plugin_key
+from srzoo_core.registry.table import a_noun
 from srzoo_core.spec.ast import Spec, Term, Value
 from srzoo_core.spec.coerce import coerce
 from srzoo_core.spec.parser import parse
 from srzoo_core.spec.printer import format_value, format_weight
 
-ROLE_KIND = {"gen": "gen", "disc": "disc", "loss": "loss", "metric": "metric"}
 SLOT_ORDER = {slot: i for i, slot in enumerate(GENERATOR_SLOTS + DISCRIMINATOR_SLOTS)}
 
 
@@ -39,7 +39,8 @@ class ResolvedTerm:
 
     def canonical(self) -> str:
         defaults = {p.name: p.default for p in self.info.params if not p.required}
-        shown = {k: v for k, v in sorted(self.params.items()) if k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)}
+        is_default = lambda k, v: k in defaults and defaults[k] == v and isinstance(v, bool) == isinstance(defaults[k], bool)  # noqa: E731
+        shown = {k: v for k, v in sorted(self.params.items()) if not is_default(k, v)}
         text = self.info.name
         if shown:
             text += "(" + ",".join(f"{k}={format_value(v)}" for k, v in shown.items()) + ")"
@@ -92,27 +93,47 @@ class _Resolver:
         return SpecError(message, self.spec.text, span, hint)
 
     def lookup(self, term: Term, role: str, kind: str) -> ComponentInfo:
-        info = self.registry.find(term.name)
+        """The component a term names, of the kind its place in the spec calls for."""
+        info = self.registry.find(term.name, kind)
         if info is None:
-            missing = missing_component(term.name, self.host)
-            if missing:
-                raise self.fail(missing[0], term.name_span, hint=missing[1])
-            close = self.registry.suggest(term.name, kind)
-            hint = f"did you mean {close}?" if close else f"run 'srzoo list {kind}' to see every {KIND_NOUNS[kind]}"
-            raise self.fail(f"unknown {KIND_NOUNS[kind]} {term.name!r}", term.name_span, hint=hint)
-        if term.scope and term.scope.replace("_", "-") not in _scope_names(info):
-            raise self.fail(f"{info.name!r} is provided by {info.provider.plugin} ({info.provider.dist}), not by {term.scope!r}", term.span)
-        if info.kind != kind:
-            raise self.fail(*self.wrong_kind(info, term, role, kind))
+            self.explain_missing(term, role, kind)
+        if term.scope and plugin_key(term.scope) not in _scope_names(info):
+            raise self.fail(f"{info.name!r} is provided by {info.provider.plugin} ({info.provider.dist}), not by {term.scope!r}",
+                            term.span, hint=f"write {info.provider.plugin}:{info.name}, or just {info.name}")
         return info
 
+    def explain_missing(self, term: Term, role: str, kind: str) -> NoReturn:
+        """No component of this kind has the name: say where it is, or what was probably meant."""
+        from srzoo_core.registry.catalogue import missing_component  # only on this error path
+
+        missing = missing_component(term.name, self.host, kind)
+        if missing:
+            raise self.fail(missing[0], term.name_span, hint=missing[1])
+        others = self.registry.find_all(term.name)
+        if others:
+            raise self.fail(*self.wrong_kind(others[0], term, role, kind))
+        missing = missing_component(term.name, self.host)
+        if missing:
+            raise self.fail(missing[0], term.name_span, hint=missing[1])
+        close = self.registry.suggest(term.name, kind)
+        hint = f"did you mean {close}?" if close else f"'srzoo list {kind}' shows what is installed"
+        raise self.fail(f"unknown {KIND_NOUNS[kind]} {term.name!r}", term.name_span, hint=hint)
+
     def wrong_kind(self, info: ComponentInfo, term: Term, role: str, kind: str) -> tuple[str, tuple[int, int], str]:
-        if info.kind == "block" and role in ("gen", "disc"):
-            head = (self.registry.names(role) or [KIND_NOUNS[role]])[0]
-            return f"{info.name!r} is a block; a {KIND_NOUNS[role]} must come first", term.span, f"write e.g. {role}={head}+{info.name}"
         if info.kind == "block":
-            return f"{info.name!r} is a block, not {_a(KIND_NOUNS[kind])}", term.span, f"blocks go after a generator, e.g. gen=srresnet+{info.name}"
-        return f"{info.name!r} is {_a(KIND_NOUNS[info.kind])}, not {_a(KIND_NOUNS[kind])}", term.span, f"did you mean {info.kind}={info.name}?"
+            host_role = "gen" if info.slot in GENERATOR_SLOTS else "disc"
+            example = f"{host_role}={self.example_head(host_role, info.slot)}+{info.name}"
+            if role == host_role:
+                return f"{info.name!r} is a block, not {a_noun(role)}", term.name_span, f"write {a_noun(role)} first, e.g. {example}"
+            return f"{info.name!r} is a block, not {a_noun(kind)}", term.name_span, f"blocks follow {a_noun(host_role)}, e.g. {example}"
+        return f"{info.name!r} is {a_noun(info.kind)}, not {a_noun(kind)}", term.name_span, f"did you mean {info.kind}={info.name}?"
+
+    def example_head(self, role: str, slot: str | None) -> str:
+        """A generator (or discriminator) for a hint: the spec's own, else an installed one with the slot."""
+        written = [t.name for t in self.spec.roles[role].terms] if role in self.spec.roles else []
+        installed = [c.name for c in self.registry.list(role) if slot in (*c.slots, *(DISCRIMINATOR_SLOTS if role == "disc" else ()))]
+        candidates = [n for n in written if self.registry.find(n, role)] + installed
+        return candidates[0] if candidates else KIND_NOUNS[role]
 
     def params(self, info: ComponentInfo, term: Term) -> dict[str, Any]:
         try:
@@ -122,24 +143,24 @@ class _Resolver:
         values: dict[str, Any] = {}
         for key, value in term.params.items():
             if key in CONTEXT_PARAMS[info.kind] and key not in schema:
-                raise self.fail(f"{key!r} is set by the run, not in the spec", value.key_span, hint="use the command's options (e.g. --scale) or the data's channels")
+                raise self.fail(f"{key!r} is set by the run, not by the spec", value.key_span,
+                                hint="use the command's options (e.g. --scale); channels come from the data")
             param = schema.get(key)
             if param is None:
-                raise self.fail(f"{info.name!r} has no parameter {key!r}", value.key_span, hint=_param_hint(key, schema))
+                raise self.fail(f"{info.name!r} has no parameter {key!r}", value.key_span, hint=_param_hint(info, key, schema))
             values[key] = self.coerce_value(info, param, value)
         missing = [p.name for p in schema.values() if p.required and p.name not in values]
         if missing:
-            raise self.fail(f"{info.name!r} needs parameter {missing[0]!r}", term.span, hint=_param_hint(missing[0], schema))
+            raise self.fail(f"{info.name!r} needs parameter {missing[0]!r}", term.span, hint=_param_hint(info, missing[0], schema))
         return values
 
-    def coerce_value(self, info: ComponentInfo, param: Any, value: Value) -> Any:
+    def coerce_value(self, info: ComponentInfo, param: Param, value: Value) -> Any:
         try:
             return coerce(value.value, param.annotation)
         except (TypeError, ValueError) as exc:
-            raise self.fail(
-                f"parameter {param.name!r} of {info.name!r} expects {param.type_name}, got {format_value(value.value)} ({type(value.value).__name__})",
-                value.span, hint=str(exc) or None,
-            ) from None
+            got = f"{format_value(value.value)} ({_type_word(value.value)})"
+            raise self.fail(f"parameter {param.name!r} of {info.name!r} expects {param.type_name}, got {got}",
+                            value.span, hint=str(exc) or f"write {param.type_name}") from None
 
     def resolved(self, term: Term, role: str, kind: str) -> ResolvedTerm:
         info = self.lookup(term, role, kind)
@@ -147,26 +168,27 @@ class _Resolver:
         return ResolvedTerm(info, self.params(info, term), term, weight)
 
     def composite(self, role: str, slots_of_head: Any) -> tuple[ResolvedTerm, list[ResolvedTerm]]:
+        """``gen=head+block+…``: one generator (or discriminator), then blocks, each in its own slot."""
         head_term, *block_terms = self.spec.roles[role].terms
         head = self.resolved(head_term, role, role)
         available = tuple(slots_of_head(head.info))
-        blocks: list[ResolvedTerm] = []
         filled: dict[str, ResolvedTerm] = {}
         for term in block_terms:
-            info = self.registry.find(term.name)
-            if info is not None and info.kind == role:
-                raise self.fail(f"{role}= takes one {KIND_NOUNS[role]}, then blocks; {info.name!r} is a second {KIND_NOUNS[role]}", term.span)
+            second = self.registry.find(term.name, role)
+            if second is not None and self.registry.find(term.name, "block") is None:
+                raise self.fail(f"{role}= takes one {KIND_NOUNS[role]}, then blocks; {second.name!r} is a second {KIND_NOUNS[role]}",
+                                term.name_span, hint=f"keep one of {head.name!r} and {second.name!r}")
             block = self.resolved(term, role, "block")
             slot = block.info.slot
             if slot not in available:
-                slots = ", ".join(available) or "none"
-                raise self.fail(f"block {block.name!r} fills slot {slot!r}, which {head.name!r} does not have", term.span, hint=f"{head.name!r} has slots: {slots}")
+                where = f"its slots are: {', '.join(available)}" if available else "it has no slots"
+                raise self.fail(f"block {block.name!r} fills slot {slot!r}, which {KIND_NOUNS[role]} {head.name!r} does not have",
+                                term.name_span, hint=where)
             if slot in filled:
-                raise self.fail(f"{block.name!r} and {filled[slot].name!r} both fill slot {slot!r} of {head.name!r}", term.span, hint="keep one of them")
+                raise self.fail(f"{filled[slot].name!r} and {block.name!r} both fill slot {slot!r} of {head.name!r}",
+                                term.name_span, hint="keep one of them")
             filled[slot] = block
-            blocks.append(block)
-        blocks.sort(key=lambda b: SLOT_ORDER[b.info.slot])
-        return head, blocks
+        return head, sorted(filled.values(), key=lambda b: SLOT_ORDER[b.info.slot])
 
     def resolve(self) -> ResolvedSpec:
         out = ResolvedSpec(self.spec)
@@ -177,36 +199,50 @@ class _Resolver:
         for role in ("loss", "metric"):
             if role in self.spec.roles:
                 terms = [self.resolved(t, role, role) for t in self.spec.roles[role].terms]
+                self.check_distinct(role, terms)
                 setattr(out, "losses" if role == "loss" else "metrics", terms)
         self.check_requirements(out)
         return out
 
+    def check_distinct(self, role: str, terms: list[ResolvedTerm]) -> None:
+        """Two spellings (a name and an alias) of one component in one role."""
+        seen: dict[str, ResolvedTerm] = {}
+        for term in terms:
+            if term.name in seen:
+                first = seen[term.name].term.name
+                raise self.fail(f"{first!r} and {term.term.name!r} are the same {KIND_NOUNS[role]}, {term.name!r}",
+                                term.term.name_span, hint="give each component once, with all its options")
+            seen[term.name] = term
+
     def check_requirements(self, out: ResolvedSpec) -> None:
         for role, term in out.terms():
             for needed in term.info.requires:
-                if needed in ("gen", "disc", "loss", "metric") and needed not in self.spec.roles:
+                if needed not in self.spec.roles:
                     example = (self.registry.names(needed) or ["…"])[0]
-                    raise self.fail(f"{term.name!r} needs {needed}=…", term.term.span, hint=f"add e.g. {needed}={example} (see 'srzoo list {needed}')")
+                    raise self.fail(f"{KIND_NOUNS[term.info.kind]} {term.name!r} needs {needed}=…", term.term.span,
+                                    hint=f"add {a_noun(needed)}, e.g. {needed}={example}; 'srzoo list {needed}' shows them all")
         if out.disc and not out.adversarial:
-            example = (self.registry.names("loss") and [n for n in self.registry.names("loss") if "disc" in self.registry.get(n).requires] or ["gan"])[0]
-            raise self.fail(f"disc={out.disc.name} is given but no loss uses it", self.spec.roles["disc"].span, hint=f"add an adversarial loss, e.g. loss=l1+0.01*{example}, or drop disc=")
+            adversarial = [c.name for c in self.registry.list("loss") if "disc" in c.requires] or ["gan"]
+            raise self.fail(f"disc={out.disc.name} is given but no loss uses it", self.spec.roles["disc"].span,
+                            hint=f"add an adversarial loss, e.g. loss=l1+0.01*{adversarial[0]}, or drop disc=")
 
 
-def _a(noun: str) -> str:
-    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+def _type_word(value: Any) -> str:
+    """The spec's word for a value's type: int, float, bool, none or str."""
+    return "none" if value is None else type(value).__name__
 
 
 def _scope_names(info: ComponentInfo) -> set[str]:
-    names = {info.provider.plugin.replace("_", "-"), info.provider.dist.lower()}
+    names = {plugin_key(info.provider.plugin), plugin_key(info.provider.dist)}
     return names | {n.removeprefix("srzoo-") for n in names}
 
 
-def _param_hint(key: str, schema: dict[str, Any]) -> str:
+def _param_hint(info: ComponentInfo, key: str, schema: dict[str, Param]) -> str:
     if not schema:
-        return "it takes no parameters"
-    close = difflib.get_close_matches(key, list(schema), n=1)
-    listing = "; ".join(p.describe() for p in schema.values())
-    return (f"did you mean {close[0]!r}? " if close else "") + f"parameters: {listing}"
+        return f"{info.name!r} takes no parameters"
+    close = [] if key in schema else difflib.get_close_matches(key, list(schema), n=1)
+    listing = ", ".join(p.describe(format_value) for p in schema.values())
+    return (f"did you mean {close[0]!r}? " if close else "") + f"{info.name!r} takes {listing}"
 
 
 def resolve(spec: Spec | str, host: PluginHost | None = None) -> ResolvedSpec:

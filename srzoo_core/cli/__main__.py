@@ -1,0 +1,3 @@
+from srzoo_core.cli.app import main
+
+main()

@@ -1,0 +1,116 @@
+"""`srzoo train` and `srzoo eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from srzoo_core.cli.app import app
+from srzoo_core.cli.output import stdout
+
+
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def train(
+    spec: Optional[str] = typer.Argument(None, metavar="[SPEC]", help='Model spec, e.g. "gen=srresnet+se disc=patchgan loss=l1+0.01*gan" (default: the README\'s).'),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with any of these options (flags override it)."),
+    data: Optional[str] = typer.Option(None, "--data", help="builtin | synthetic-grid[:N] | image folder | .npy file | seed-004 folder."),
+    val_data: Optional[str] = typer.Option(None, "--val-data", help="Separate validation folder or .npy."),
+    test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test folder or .npy."),
+    lr_data: Optional[str] = typer.Option(None, "--lr-data", help="Paired low-resolution folder or .npy (else made by --degradation)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Number of samples for synthetic data."),
+    scale: Optional[int] = typer.Option(None, "--scale", help="Upscaling factor (default 4)."),
+    patch: Optional[int] = typer.Option(None, "--patch", help="HR training crop size (default 96 for photos, the full field for grids)."),
+    degradation: Optional[str] = typer.Option(None, "--degradation", help="bicubic | bilinear | bilinear-noaa | area."),
+    augment: Optional[bool] = typer.Option(None, "--augment/--no-augment", help="Training augmentation (default: flips+rotations for photos, none for grids)."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Batch size (default 16)."),
+    iters: Optional[int] = typer.Option(None, "--iters", help="Budget in steps (default 1000)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Budget in epochs."),
+    time: Optional[str] = typer.Option(None, "--time", help="Budget in wall time, e.g. 5m, 90s, 1h30m."),
+    pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (50%% when adversarial)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Generator learning rate (default 2e-4)."),
+    lr_disc: Optional[float] = typer.Option(None, "--lr-disc", help="Discriminator learning rate (default 1e-4)."),
+    betas: Optional[str] = typer.Option(None, "--betas", help="Adam betas, e.g. 0.9,0.99."),
+    schedule: Optional[str] = typer.Option(None, "--schedule", help="cosine (per phase) | constant."),
+    ema: Optional[float] = typer.Option(None, "--ema", help="EMA decay of the generator (0 = off; default 0.999)."),
+    grad_clip: Optional[float] = typer.Option(None, "--grad-clip", help="Clip gradient norm."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    deterministic: Optional[bool] = typer.Option(None, "--deterministic/--no-deterministic", help="Deterministic algorithms."),
+    device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | cuda."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="auto (bf16 on CPU, AMP on CUDA) | fp32 | bf16 | fp16."),
+    channels_last: Optional[bool] = typer.Option(None, "--channels-last/--no-channels-last", help="Memory layout (default on)."),
+    val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate every N steps (default 5 times per run)."),
+    val_batch: Optional[int] = typer.Option(None, "--val-batch", help="Batch size for validation (default 16)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Data-loader worker processes (default 0)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Folder for run folders (default runs)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Run folder name (default from the spec)."),
+    resume: Optional[bool] = typer.Option(None, "--resume", help="Continue the run in --name from its last checkpoint."),
+    max_bad_steps: Optional[int] = typer.Option(None, "--max-bad-steps", help="Stop after this many non-finite steps in a row."),
+) -> None:
+    """Train a model from a spec, validating against bicubic on a held-out split."""
+    flags = dict(locals())
+    flags.pop("config")
+    if betas is not None:
+        flags["betas"] = _betas(betas)
+    from srzoo_core.training.config import make_config
+    from srzoo_core.training.trainer import Trainer
+
+    cfg = make_config(config, flags)
+    trainer = Trainer(cfg).setup()
+    try:
+        result = trainer.run()
+    except KeyboardInterrupt:
+        stdout.print(f"interrupted at step {trainer.step}; the last checkpoint is in {trainer.rundir.path}")
+        stdout.print(f"resume with: srzoo train \"{trainer.canonical}\" --name {trainer.rundir.path.name} --out {cfg.out} --resume (and the same options)")
+        raise SystemExit(130) from None
+    finally:
+        trainer.dist.close()
+    if not trainer.dist.is_main:
+        return
+    print_comparison(result["final"], result["bicubic"], f"final validation at step {result['step']}")
+    stdout.print(f"run folder: {result['run_dir']}")
+
+
+def _betas(text: str) -> tuple[float, float]:
+    from srzoo_core.errors import UsageError
+
+    try:
+        first, second = (float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--betas {text!r} must be two numbers, e.g. 0.9,0.99") from None
+    return first, second
+
+
+def print_comparison(model: dict, bicubic: dict, title: str) -> None:
+    table = Table(title=title, show_edge=False, header_style="bold", title_justify="left")
+    for column in ("metric", "model", "bicubic", "Δ"):
+        table.add_column(column, justify="right" if column != "metric" else "left")
+    for key, value in model.items():
+        base = bicubic.get(key)
+        delta = "" if base is None else f"{value - base:+.4f}"
+        table.add_row(key, f"{value:.4f}", "" if base is None else f"{base:.4f}", delta)
+    stdout.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    checkpoint: Path = typer.Argument(..., help="A model checkpoint (best.safetensors or last.safetensors)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Data source (default: the one the model was trained on)."),
+    split: str = typer.Option("val", "--split", help="val or test."),
+    val_data: Optional[str] = typer.Option(None, "--val-data"),
+    test_data: Optional[str] = typer.Option(None, "--test-data"),
+    batch: int = typer.Option(16, "--batch"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score a checkpoint and bicubic on a split, from the checkpoint alone."""
+    from srzoo_core.training.scoring import evaluate_checkpoint
+
+    result = evaluate_checkpoint(checkpoint, data=data, split=split, val=val_data, test=test_data, batch=batch)
+    if as_json:
+        from srzoo_core.cli.output import print_json
+
+        print_json(result)
+        return
+    print_comparison(result["model"], result["bicubic"], f"{checkpoint} on {result['data']} ({split}, {result['samples']} samples)")

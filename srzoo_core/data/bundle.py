@@ -1,0 +1,67 @@
+"""``DataBundle``: everything a trainer needs from the data, and the protocol it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from srzoo_core.data.datasets import AUGMENTATION_DOC
+from srzoo_core.data.normalise import Normaliser
+from srzoo_core.data.resize import DEGRADATION_DOC
+
+
+@dataclass
+class DataBundle:
+    name: str                    # "builtin", "synthetic-grid", or the path given
+    kind: str                    # "photo" (values in [0, 1]) or "grid" (physical units)
+    channels: int
+    scale: int
+    patch: int                   # HR training crop size
+    degradation: str             # how LR is made from HR where it is not given
+    normaliser: Normaliser
+    train: Dataset
+    val: Dataset
+    test: Dataset | None
+    channel_names: list[str]
+    lr_source: str = "degradation"   # "degradation" (made from HR) or "paired" (read from disk)
+    augment: str = "none"            # "none", "flips" or "dihedral"
+    seed: int = 0
+    splits: dict[str, Any] = field(default_factory=dict)   # per split: where it came from, sizes, protocol
+    extra: dict[str, Any] = field(default_factory=dict)    # source-specific facts (files, season, ...)
+
+    def describe(self) -> dict[str, Any]:
+        """The data protocol as JSON-serialisable fields, for run directories and reports."""
+        if self.lr_source == "paired":
+            lr = "given (paired LR read from disk)"
+        else:
+            lr = f"made on the fly from HR by {self.degradation} x{self.scale}: {DEGRADATION_DOC[self.degradation]}"
+        norm = self.normaliser.state_dict()
+        norm["fitted_on"] = "identity on [0, 1] data" if norm["kind"] == "unit" else "training split HR, per channel"
+        splits: dict[str, Any] = {}
+        for split in ("train", "val", "test"):
+            ds = getattr(self, split)
+            info = dict(self.splits.get(split, {}))
+            if ds is None:
+                splits[split] = None
+                continue
+            info["items"] = len(ds)
+            splits[split] = info
+        return {
+            "dataset": self.name,
+            "kind": self.kind,
+            "channels": self.channels,
+            "channel_names": list(self.channel_names),
+            "scale": self.scale,
+            "patch": self.patch,
+            "lr_patch": self.patch // self.scale,
+            "degradation": self.degradation,
+            "lr": lr,
+            "normalisation": norm,
+            "augmentation": self.augment,
+            "augmentation_description": AUGMENTATION_DOC[self.augment],
+            "seed": self.seed,
+            "splits": splits,
+            **self.extra,
+        }

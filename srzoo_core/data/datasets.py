@@ -1,0 +1,126 @@
+"""The two dataset types a :class:`DataBundle` holds.
+
+``CropDataset`` (training): random, scale-aligned (LR, HR) crops cut from whole samples whose LR
+was made once from the full HR (or given), plus optional flips / 90-degree rotations. An epoch
+visits every sample as often as its crops tile it, in an order shuffled per ``(seed, epoch)``;
+item ``i`` draws its crop from a generator seeded with ``(seed, epoch, i)``. So a run is
+reproducible whatever the number of DataLoader workers, and consecutive indices (one batch) mix
+images. Call ``set_epoch(e)`` at the start of each epoch (like
+``DistributedSampler.set_epoch``) to get fresh crops; indices past ``len(ds)`` are also accepted
+and count as later epochs (``ds[e * len(ds) + i]`` is item ``i`` of epoch ``e``), for samplers
+that run across epochs.
+
+``PairDataset`` (validation / test): fixed (LR, HR) pairs, the whole split, deterministic. The
+stacked tensors are also exposed as ``.lr`` and ``.hr`` for batched evaluation without a loader.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+AUGMENTATIONS: tuple[str, ...] = ("none", "flips", "dihedral")
+AUGMENTATION_DOC: dict[str, str] = {
+    "none": "no augmentation",
+    "flips": "random horizontal and vertical flips",
+    "dihedral": "random flips and 90-degree rotations (the 8 symmetries of the square)",
+}
+
+
+def _augment(lr: Tensor, hr: Tensor, mode: str, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+    if mode == "none":
+        return lr, hr
+    if mode == "dihedral":
+        t = int(rng.integers(8))
+        if t >= 4:
+            lr, hr = lr.flip(-1), hr.flip(-1)
+        k = t % 4
+        if k:
+            lr, hr = torch.rot90(lr, k, (-2, -1)), torch.rot90(hr, k, (-2, -1))
+        return lr, hr
+    hflip, vflip = rng.random(2) < 0.5
+    if hflip:
+        lr, hr = lr.flip(-1), hr.flip(-1)
+    if vflip:
+        lr, hr = lr.flip(-2), hr.flip(-2)
+    return lr, hr
+
+
+class CropDataset(Dataset):
+    """Random (LR, HR) training crops; see the module docstring for the seeding contract.
+
+    ``hr[j]`` is (C, H, W) and ``lr[j]`` is (C, H/scale, W/scale), either float32 already
+    normalised or integer pixels divided by ``white`` on the way out.
+    """
+
+    def __init__(self, hr: Sequence[Tensor], lr: Sequence[Tensor], *, scale: int, patch: int,
+                 augment: str = "none", seed: int = 0, white: float = 1.0):
+        if augment not in AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
+        self.hr, self.lr = hr, lr
+        self.scale, self.patch, self.augment = int(scale), int(patch), augment
+        self.seed, self.white, self.epoch = int(seed), float(white), 0
+        counts = [max(1, (h.shape[-2] // self.patch) * (h.shape[-1] // self.patch)) for h in hr]
+        self.counts = counts
+        self._ends = np.cumsum(counts)
+        self._order: tuple[int, np.ndarray] | None = None
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The epoch's shuffled visiting order of the ``len(self)`` slots (cached per process)."""
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self)))
+        return self._order[1]
+
+    def sample_of(self, index: int) -> int:
+        """Which stored sample item ``index`` crops from."""
+        n = len(self)
+        slot = self.order(self.epoch + index // n)[index % n]
+        return int(np.searchsorted(self._ends, slot, side="right"))
+
+    def __len__(self) -> int:
+        return int(self._ends[-1])
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _float(self, x: Tensor) -> Tensor:
+        x = x.to(torch.float32)
+        return x / self.white if self.white != 1.0 else x
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        n = len(self)
+        index = int(index)
+        if index < 0:
+            raise IndexError(index)
+        epoch, i = self.epoch + index // n, index % n
+        j = self.sample_of(index)
+        rng = np.random.default_rng([self.seed, epoch, i])
+        hr, lr = self.hr[j], self.lr[j]
+        lp = self.patch // self.scale
+        ly = int(rng.integers(0, lr.shape[-2] - lp + 1))
+        lx = int(rng.integers(0, lr.shape[-1] - lp + 1))
+        s, p = self.scale, self.patch
+        lr_c = lr[:, ly:ly + lp, lx:lx + lp]
+        hr_c = hr[:, ly * s:ly * s + p, lx * s:lx * s + p]
+        lr_c, hr_c = _augment(lr_c, hr_c, self.augment, rng)
+        return self._float(lr_c).contiguous(), self._float(hr_c).contiguous()
+
+
+class PairDataset(Dataset):
+    """Fixed (LR, HR) pairs: ``lr`` (M, C, h, w) and ``hr`` (M, C, H, W), float32, normalised."""
+
+    def __init__(self, lr: Tensor, hr: Tensor, names: Sequence[str] | None = None):
+        assert lr.shape[0] == hr.shape[0]
+        self.lr = lr.to(torch.float32).contiguous()
+        self.hr = hr.to(torch.float32).contiguous()
+        self.names = list(names) if names is not None else [str(i) for i in range(lr.shape[0])]
+
+    def __len__(self) -> int:
+        return int(self.hr.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        return self.lr[index], self.hr[index]

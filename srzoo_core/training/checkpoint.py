@@ -1,0 +1,161 @@
+"""Checkpoints: safetensors files with srzoo's JSON metadata in the header, written atomically.
+
+Two kinds of file live in a run directory:
+- model files (``best.safetensors``, ``last.safetensors``): the generator weights used for
+  evaluation (the EMA copy when EMA is on) under ``gen.``, and metadata — canonical spec, scale,
+  channels, normalisation, metric protocol, data description, step, plugin versions — enough to
+  rebuild and use the model with no config file;
+- the resume file (``last.resume.safetensors``): every piece of training state — raw and EMA
+  generator, discriminator, optimizers, step, elapsed time, RNG states — so ``--resume`` continues
+  exactly.
+
+Nested state (optimizer state dicts, RNG states) is split into tensors and a JSON skeleton whose
+leaves point at tensor keys; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from srzoo_core.errors import UsageError
+
+META_KEY = "srzoo"
+FORMAT_VERSION = 1
+_TENSOR = "__tensor__"
+
+
+class CheckpointError(UsageError):
+    """A checkpoint that is missing, truncated, corrupted or not srzoo's."""
+
+
+def split_state(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Move every tensor in a nested structure into ``tensors``; return the JSON-able skeleton."""
+    if isinstance(obj, torch.Tensor):
+        key = prefix
+        tensors[key] = obj.detach().to("cpu").clone().contiguous()
+        return {_TENSOR: key}
+    if isinstance(obj, dict):
+        return {"__dict__": [[_json_key(k), split_state(v, f"{prefix}.{k}", tensors)] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        items = [split_state(v, f"{prefix}.{i}", tensors) for i, v in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store {type(obj).__name__} at {prefix} in a checkpoint")
+
+
+def join_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(skeleton, dict):
+        if _TENSOR in skeleton:
+            return tensors[skeleton[_TENSOR]]
+        if "__dict__" in skeleton:
+            return {_from_json_key(k): join_state(v, tensors) for k, v in skeleton["__dict__"]}
+        if "__tuple__" in skeleton:
+            return tuple(join_state(v, tensors) for v in skeleton["__tuple__"])
+    if isinstance(skeleton, list):
+        return [join_state(v, tensors) for v in skeleton]
+    return skeleton
+
+
+def _json_key(key: Any) -> Any:
+    # Optimizer state dicts key their state by int parameter index; keep the type.
+    return {"int": key} if isinstance(key, int) else key
+
+
+def _from_json_key(key: Any) -> Any:
+    return key["int"] if isinstance(key, dict) else key
+
+
+def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over ``path``:
+    a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {META_KEY: json.dumps({"format": FORMAT_VERSION, **metadata}, default=str)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=header)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems do not support fsync on directories; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and metadata of an srzoo checkpoint; a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}", hint="pass a .safetensors file from a run directory (e.g. runs/<name>/best.safetensors)")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            header = handle.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupted ({exc})", hint="use another checkpoint, e.g. best.safetensors, or retrain") from None
+    if META_KEY not in header:
+        raise CheckpointError(f"{path} is a safetensors file but not an srzoo checkpoint (no '{META_KEY}' metadata)")
+    try:
+        metadata = json.loads(header[META_KEY])
+    except json.JSONDecodeError:
+        raise CheckpointError(f"checkpoint {path} has corrupted metadata") from None
+    return tensors, metadata
+
+
+def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    start = prefix + "."
+    return {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
+
+
+def with_prefix(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v.detach().to("cpu").contiguous() for k, v in state.items()}
+
+
+def save_model(path: Path, generator_state: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    write_atomic(path, with_prefix(generator_state, "gen"), {"type": "model", **metadata})
+
+
+def load_model(path: Path, host: Any = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Rebuild the generator of a model checkpoint from its own metadata and load its weights."""
+    from srzoo_core.build import build_generator
+    from srzoo_core.spec.resolve import resolve
+
+    tensors, metadata = read(path)
+    if metadata.get("type") not in ("model", "resume"):
+        raise CheckpointError(f"{path} is not a model checkpoint")
+    resolved = resolve(metadata["spec"], host)
+    generator = build_generator(resolved, in_channels=metadata["channels"], out_channels=metadata["channels"], scale=metadata["scale"])
+    key = "gen" if metadata.get("type") == "model" else "ema"
+    state = prefixed(tensors, key) or prefixed(tensors, "gen_raw")
+    try:
+        generator.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"weights in {path} do not fit {metadata['spec']!r}: {str(exc).splitlines()[0]}") from None
+    generator.eval()
+    return generator, metadata

@@ -1,0 +1,181 @@
+"""Every option of a training run, from flags or a YAML file; unknown keys are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from srzoo_core.errors import UsageError
+
+DEFAULT_SPEC = "gen=srresnet(blocks=8)+se disc=patchgan loss=l1+ssim+0.01*gan"
+
+
+@dataclass
+class TrainConfig:
+    spec: str = DEFAULT_SPEC
+    data: str = "builtin"
+    val_data: Optional[str] = None
+    test_data: Optional[str] = None
+    lr_data: Optional[str] = None
+    samples: Optional[int] = None
+    scale: int = 4
+    patch: Optional[int] = None
+    degradation: Optional[str] = None
+    augment: Optional[bool] = None
+    batch: int = 16
+    iters: Optional[int] = None
+    epochs: Optional[int] = None
+    time: Optional[str] = None
+    pretrain: str = "auto"
+    lr: float = 2e-4
+    lr_disc: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    schedule: str = "cosine"
+    ema: float = 0.999
+    grad_clip: Optional[float] = None
+    seed: int = 0
+    deterministic: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: Optional[bool] = None
+    val_every: Optional[int] = None
+    val_batch: int = 16
+    workers: int = 0
+    out: str = "runs"
+    name: Optional[str] = None
+    resume: bool = False
+    max_bad_steps: int = 10
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    CHOICES = {
+        "schedule": ("cosine", "constant"),
+        "device": ("auto", "cpu", "cuda"),
+        "precision": ("auto", "fp32", "bf16", "fp16"),
+    }
+    DEFAULT_ITERS = 1000
+
+    def validate(self) -> "TrainConfig":
+        for key, choices in self.CHOICES.items():
+            if getattr(self, key) not in choices:
+                raise UsageError(f"{key} must be one of {', '.join(choices)}, not {getattr(self, key)!r}")
+        budgets = [k for k in ("iters", "epochs", "time") if getattr(self, k) is not None]
+        if len(budgets) > 1:
+            raise UsageError(f"give one training budget, not {' and '.join('--' + b for b in budgets)}")
+        for key in ("iters", "epochs", "batch", "scale", "val_batch"):
+            value = getattr(self, key)
+            if value is not None and value < 1:
+                raise UsageError(f"--{key.replace('_', '-')} must be at least 1, not {value}")
+        if not 0 <= self.ema < 1:
+            raise UsageError(f"--ema is a decay in [0, 1) (0 turns EMA off), not {self.ema}")
+        if self.time is not None:
+            parse_duration(self.time)
+        self.pretrain_fraction()
+        return self
+
+    @property
+    def budget(self) -> tuple[str, float]:
+        if self.time is not None:
+            return "time", parse_duration(self.time)
+        if self.epochs is not None:
+            return "epochs", float(self.epochs)
+        return "iters", float(self.iters or self.DEFAULT_ITERS)
+
+    def pretrain_fraction(self) -> float | int:
+        """'auto' (half the budget when the spec is adversarial), 'N%' of the budget, or N steps."""
+        text = str(self.pretrain).strip()
+        if text == "auto":
+            return 0.5
+        if text.endswith("%"):
+            value = float(text[:-1]) / 100
+            if not 0 <= value <= 1:
+                raise UsageError(f"--pretrain {text}: a percentage must be between 0% and 100%")
+            return value
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        raise UsageError(f"--pretrain must be 'auto', a step count or a percentage like 30%, not {text!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        data["betas"] = list(self.betas)
+        return data
+
+
+def option_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '5m', '1.5h', '1h30m' → seconds."""
+    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", str(text))
+    if not match or not any(match.groups()):
+        raise UsageError(f"--time {text!r} is not a duration", hint="write e.g. 90s, 5m, 1h30m")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise UsageError(f"--time {text!r} must be positive")
+    return total
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} must hold a mapping of option: value, not {type(data).__name__}")
+    known = option_names()
+    for key in data:
+        normalised = str(key).replace("-", "_")
+        if normalised not in known:
+            close = difflib.get_close_matches(normalised, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(known)}"
+            raise UsageError(f"unknown key {key!r} in {path}", hint=hint)
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def make_config(yaml_path: Optional[Path], flags: dict[str, Any]) -> TrainConfig:
+    """YAML values first, then every flag the user actually gave (``None`` means not given)."""
+    values = load_yaml(yaml_path) if yaml_path else {}
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if "betas" in values:
+        values["betas"] = tuple(float(b) for b in values["betas"])
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    for key, value in values.items():
+        values[key] = _checked(key, value, types[key])
+    return TrainConfig(**values).validate()
+
+
+_SCALARS = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _checked(key: str, value: Any, declared: str) -> Any:
+    """Check a YAML or flag value against the option's declared type (int → float widening only)."""
+    optional = declared.startswith("Optional[")
+    base = declared.removeprefix("Optional[").removesuffix("]") if optional else declared
+    if value is None and optional:
+        return None
+    if base.startswith("tuple"):
+        if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return tuple(float(v) for v in value)
+    elif base in _SCALARS:
+        kind = _SCALARS[base]
+        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind is int and isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+            return value
+        if kind is str and key in ("pretrain", "time") and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+    else:
+        return value
+    raise UsageError(f"option {key!r} expects {base}{' or nothing' if optional else ''}, got {value!r}")

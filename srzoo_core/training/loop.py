@@ -1,0 +1,233 @@
+"""The training loop: steps, periodic validation on the whole split, checkpoints, logs, samples,
+and the stops (budget reached, Ctrl-C, diverging losses) that never lose the last good state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from srzoo_core.data import upsample
+from srzoo_core.training.evaluate import primary_metric
+from srzoo_core.training.progress import format_seconds
+from srzoo_core.training.steps import GAN
+
+DISC_WIN_WINDOW = 50  # consecutive logged adversarial steps with the discriminator always right
+
+
+class TrainingLoop:
+    def __init__(self, trainer: Any):
+        self.t = trainer
+        cfg = trainer.config
+        total = trainer.total_steps
+        self.val_every = cfg.val_every or (max(1, total // 5) if total else None)
+        self.log_every = max(1, (total or 1000) // 50)
+        self.window: dict[str, list[torch.Tensor]] = {}
+        self.bad_steps = 0
+        self.disc_wins = 0
+        self.warned_disc = False
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def predictor(self, model: torch.nn.Module):
+        device = self.t.placement.device
+
+        def predict(lr: torch.Tensor) -> torch.Tensor:
+            return model(lr.to(device)).float().cpu()
+
+        return predict
+
+    def bicubic(self, lr: torch.Tensor) -> torch.Tensor:
+        return upsample(lr, self.t.config.scale, "bicubic")
+
+    def validate(self) -> dict[str, float]:
+        model = self.t.eval_model()
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                results = self.t.evaluator.score(self.predictor(model), self.t.data.val, self.t.config.val_batch)
+        finally:
+            model.train(was_training)
+        return results
+
+    def write_samples(self, name: str) -> None:
+        from srzoo_core.training.plots import save_sample_panel
+
+        items = [self.t.data.val[i] for i in range(min(4, len(self.t.data.val)))]
+        lr = torch.stack([i[0] for i in items])
+        hr = torch.stack([i[1] for i in items])
+        model = self.t.eval_model()
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            sr = self.predictor(model)(lr)
+        model.train(was_training)
+        scale = self.t.config.scale
+        nearest = torch.nn.functional.interpolate(lr, scale_factor=scale, mode="nearest")
+        show = lambda x: self.t.data.normaliser.denormalise(x).numpy()  # noqa: E731
+        save_sample_panel(self.t.rundir.file(f"samples/{name}.png"), show(nearest), show(self.bicubic(lr)), show(sr), show(hr),
+                          self.t.data.kind, list(self.t.data.channel_names))
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def summarise_window(self) -> dict[str, float]:
+        means = {k: float(torch.stack(v).mean()) for k, v in self.window.items() if v}
+        self.window = {}
+        return means
+
+    def check_disc_health(self, means: dict[str, float], logged_steps: int) -> None:
+        if "d_acc" not in means:
+            return
+        self.disc_wins = self.disc_wins + logged_steps if means["d_acc"] > 0.99 else 0
+        if self.disc_wins >= DISC_WIN_WINDOW and not self.warned_disc:
+            self.warned_disc = True
+            self.t.reporter.warn(f"the discriminator has been right on every real and fake sample for {self.disc_wins} steps "
+                                 f"(mean logits real {means['d_real']:.2f}, fake {means['d_fake']:.2f}): the generator gets little "
+                                 "signal; consider a smaller --lr-disc, a lighter disc= or a smaller adversarial weight")
+
+    def finished(self) -> bool:
+        return self.t.progress() >= 1.0
+
+    # -- run ---------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        t, cfg = self.t, self.t.config
+        main = t.dist.is_main
+        if main:
+            fresh = not cfg.resume
+            t.rundir.start(t.canonical, {**cfg.as_dict(), "spec": t.canonical}, _environment(t), fresh)
+            if cfg.resume:
+                t.rundir.truncate_after(t.step)
+            baseline = t.evaluator.score(self.bicubic, t.data.val, cfg.val_batch)
+            t.rundir.set_status("running", bicubic=baseline, data=t.data.describe(), **t.describe())
+            t.reporter.info(f"run folder: {t.rundir.path}")
+            t.reporter.info(f"spec: {t.canonical}")
+            t.reporter.info(f"data: {t.data.name} ({t.data.kind}, {t.data.channels} channels, ×{cfg.scale}, {len(t.data.val)} validation samples); {t.placement.describe()}")
+        self.baseline = baseline if main else {}
+        last_val: dict[str, float] = {}
+        t.generator.train()
+        if t.disc is not None:
+            t.disc.train()
+        batches = t.stream.batches(t.step)
+        t.reporter.start(t.total_steps, t.step)
+        started = time.perf_counter() - t.elapsed
+        rate_mark, rate_step = time.perf_counter(), t.step
+        rate = 0.0
+        try:
+            while not self.finished():
+                phase = t.phase()
+                factor = t.learning_rate_factor()
+                for group in t.opt_g.param_groups:
+                    group["lr"] = cfg.lr * factor
+                if t.opt_d is not None:
+                    for group in t.opt_d.param_groups:
+                        group["lr"] = cfg.lr_disc * factor
+                lr, hr = next(batches)
+                result = t.runner.step(t.placement.to_input(lr), t.placement.to_input(hr), phase)
+                if not result.applied:
+                    self.on_bad_step(result)
+                    t.step += 1
+                    t.elapsed = time.perf_counter() - started
+                    continue
+                self.bad_steps = 0
+                if t.ema:
+                    t.ema.update(t.generator)
+                for key, value in {**result.losses, **result.health}.items():
+                    self.window.setdefault(key, []).append(value)
+                t.step += 1
+                t.elapsed = time.perf_counter() - started
+                if t.step % self.log_every == 0 or self.finished():
+                    now = time.perf_counter()
+                    rate = (t.step - rate_step) / max(now - rate_mark, 1e-9)
+                    rate_mark, rate_step = now, t.step
+                    logged = len(next(iter(self.window.values()), []))
+                    means = self.summarise_window()
+                    self.check_disc_health(means, logged)
+                    if main:
+                        t.rundir.log({"step": t.step, "phase": phase, "lr": cfg.lr * factor, "it_per_s": rate, "elapsed": t.elapsed,
+                                      **{f"loss/{k}": v for k, v in means.items()}})
+                    t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {k: v for k, v in means.items() if not k.startswith("d_")}, phase, force=True)
+                else:
+                    t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {}, phase)
+                if self.val_due() or self.finished():
+                    last_val = self.validation_point(phase)
+        except KeyboardInterrupt:
+            t.reporter.stop()
+            if main:
+                t.save()
+                t.rundir.set_status("interrupted", step=t.step)
+            raise
+        t.reporter.stop()
+        if main and not last_val:
+            last_val = self.validation_point(t.phase())
+        if main:
+            t.rundir.set_status("finished", step=t.step, final=last_val, best=t.best, elapsed=t.elapsed)
+        t.dist.barrier()
+        return {"run_dir": str(t.rundir.path), "final": last_val, "bicubic": self.baseline, "best": t.best, "step": t.step}
+
+    def eta(self, rate: float) -> float | None:
+        total = self.t.total_steps
+        if total is not None:
+            return (total - self.t.step) / rate if rate > 0 else None
+        kind, amount = self.t.config.budget
+        return amount - self.t.elapsed
+
+    def val_due(self) -> bool:
+        if self.val_every is not None:
+            return self.t.step % self.val_every == 0
+        kind, amount = self.t.config.budget
+        slot = int(self.t.elapsed / (amount / 5))
+        due = slot > getattr(self, "_time_slot", 0)
+        self._time_slot = max(slot, getattr(self, "_time_slot", 0))
+        return due
+
+    def validation_point(self, phase: str) -> dict[str, float]:
+        t = self.t
+        if not t.dist.is_main:
+            t.dist.barrier()
+            return {}
+        results = self.validate()
+        name, higher = primary_metric(t.metrics, results)
+        value = results[name]
+        improved = t.best is None or (value > t.best["value"] if higher else value < t.best["value"])
+        if improved:
+            t.best = {"metric": name, "value": value, "step": t.step}
+        t.rundir.log({"step": t.step, "phase": phase, **{f"val/{k}": v for k, v in results.items()},
+                      **{f"bicubic/{k}": v for k, v in self.baseline.items()}})
+        t.rundir.write_csv()
+        t.save(best=improved)
+        self.write_samples(f"step_{t.step:06d}")
+        from srzoo_core.training.plots import plot_curves
+
+        plot_curves(t.rundir.records(), t.rundir.file("curves.png"))
+        delta = value - self.baseline.get(name, float("nan"))
+        t.reporter.info(f"step {t.step}: {name} {value:.4f} (bicubic {self.baseline.get(name, float('nan')):.4f}, Δ {delta:+.4f})"
+                        + (" — best" if improved else ""))
+        t.dist.barrier()
+        return results
+
+    def on_bad_step(self, result: Any) -> None:
+        t = self.t
+        self.bad_steps += 1
+        values = {k: float(v) for k, v in result.losses.items()}
+        if t.dist.is_main:
+            t.rundir.log({"step": t.step, "event": "non-finite loss, step skipped", **{f"loss/{k}": v for k, v in values.items()}})
+        t.reporter.warn(f"step {t.step}: non-finite loss ({', '.join(f'{k}={v}' for k, v in values.items())}); step skipped")
+        if self.bad_steps >= t.config.max_bad_steps:
+            from srzoo_core.training.trainer import TrainingStopped
+
+            if t.dist.is_main:
+                t.rundir.set_status("failed", step=t.step, reason="non-finite losses")
+            raise TrainingStopped(
+                f"training stopped at step {t.step}: {self.bad_steps} steps in a row had non-finite losses",
+                hint=f"the last good checkpoint is {t.rundir.file('last.safetensors')}; try a smaller --lr, --grad-clip 1.0, or --precision fp32",
+            )
+
+
+def _environment(trainer: Any) -> dict[str, Any]:
+    from srzoo_core.training.rundir import environment
+
+    return environment(trainer.host)

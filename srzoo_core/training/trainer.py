@@ -1,0 +1,225 @@
+"""The one trainer: assembles a run from a spec and a config, then trains, validates, checkpoints.
+
+Everything that can be wrong with the input (spec, data, options, output folder) is checked in
+``setup()`` before a run directory is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from srzoo_core.build import build_discriminator, build_generator, build_losses, build_metrics, count_parameters
+from srzoo_core.errors import SrzooError, UsageError
+from srzoo_core.registry import get_host
+from srzoo_core.spec.resolve import resolve
+from srzoo_core.training import checkpoint as ckpt
+from srzoo_core.training.config import TrainConfig
+from srzoo_core.training.device import choose
+from srzoo_core.training.distributed import DistContext
+from srzoo_core.training.ema import EMA
+from srzoo_core.training.evaluate import Evaluator, default_metric_spec, primary_metric
+from srzoo_core.training.progress import Reporter
+from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir, environment
+from srzoo_core.training.steps import GAN, PIXEL, PRETRAIN, StepRunner
+from srzoo_core.training.stream import TrainStream
+
+
+class TrainingStopped(SrzooError):
+    """Training stopped early for a reason the user must know (e.g. diverging losses)."""
+
+
+def run_name(canonical: str, config: TrainConfig) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", canonical.split(" ")[0].removeprefix("gen=").lower()).strip("-")[:40]
+    digest = hashlib.sha1(f"{canonical}|{config.data}|{config.scale}|{config.seed}".encode()).hexdigest()[:6]
+    return f"{slug}-{digest}"
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, host: Any = None, reporter: Reporter | None = None):
+        self.config = config.validate()
+        self.host = host or get_host()
+        self.reporter = reporter or Reporter()
+        self.dist = DistContext.from_environment()
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def setup(self) -> "Trainer":
+        from srzoo_core.data import load_data
+
+        cfg = self.config
+        first = resolve(cfg.spec, self.host)
+        if first.gen is None:
+            raise UsageError("the spec has no generator", hint='add gen=…, e.g. "gen=srresnet loss=l1"')
+        scales = first.gen.info.scales
+        if scales and cfg.scale not in scales:
+            raise UsageError(f"generator {first.gen.name!r} supports scale {', '.join(map(str, scales))}, not {cfg.scale}",
+                             hint=f"use --scale {scales[0]}, or a generator that supports ×{cfg.scale} (srzoo list gen)")
+        self.data = load_data(cfg.data, scale=cfg.scale, patch=cfg.patch,
+                              degradation=cfg.degradation, val=cfg.val_data, test=cfg.test_data, lr=cfg.lr_data,
+                              seed=cfg.seed, augment=cfg.augment, samples=cfg.samples)
+        text = first.canonical()
+        text += "" if first.losses else " loss=l1"
+        text += "" if first.metrics else " metric=" + default_metric_spec(self.data.kind, cfg.scale)
+        self.spec = resolve(text, self.host)
+        self.canonical = self.spec.canonical()
+        torch.manual_seed(cfg.seed)
+        if cfg.deterministic:
+            torch.use_deterministic_algorithms(True)
+        self.placement = choose(cfg.device, cfg.precision, cfg.channels_last, self.dist.local_rank)
+        channels = self.data.channels
+        self.generator = self.placement.prepare(build_generator(self.spec, in_channels=channels, out_channels=channels, scale=cfg.scale))
+        disc = build_discriminator(self.spec, in_channels=channels)
+        self.disc = self.placement.prepare(disc) if disc is not None else None
+        self.losses = [self._place_loss(t) for t in build_losses(self.spec)]
+        self.metrics = build_metrics(self.spec)
+        self.ema = EMA(self.generator, cfg.ema) if cfg.ema > 0 else None
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
+        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_disc, betas=tuple(cfg.betas)) if self.disc else None
+        self.evaluator = Evaluator.for_data(self.metrics, self.data, self.data.val)
+        self.stream = TrainStream(self.data.train, cfg.batch, self.dist.rank, self.dist.world, cfg.workers, cfg.seed)
+        self.steps_per_epoch = max(1, math.ceil(len(self.data.train) / (cfg.batch * self.dist.world)))
+        self.rundir = RunDir(self._run_path())
+        if self.dist.is_main:
+            self.rundir.check_writable()
+        self.step, self.elapsed, self.best = 0, 0.0, None
+        if cfg.resume:
+            self._load_resume()
+        self.model_g, self.model_d = self.dist.wrap(self.generator), self.dist.wrap(self.disc)
+        self.runner = StepRunner(self.model_g, self.model_d, self.losses, self.opt_g, self.opt_d, self.placement, cfg.grad_clip)
+        return self
+
+    def _place_loss(self, term: Any) -> Any:
+        if isinstance(term.module, torch.nn.Module):
+            term.module = term.module.to(self.placement.device)
+        return term
+
+    def _run_path(self) -> Path:
+        cfg = self.config
+        base = Path(cfg.out)
+        if cfg.name:
+            path = base / cfg.name
+            existing = RunDir(path).existing_spec()
+            if existing is not None and existing != self.canonical:
+                raise UsageError(f"run folder {path} holds a different spec ({existing})", hint="choose another --name")
+            if existing is not None and not cfg.resume:
+                raise UsageError(f"run folder {path} already exists", hint="add --resume to continue it, or choose another --name")
+            return path
+        name = run_name(self.canonical, cfg)
+        if cfg.resume:
+            candidates = sorted(base.glob(f"{name}*"), key=lambda p: p.stat().st_mtime)
+            if not candidates:
+                raise UsageError(f"nothing to resume: no run folder {base / name}", hint="pass --name of the run to resume")
+            return candidates[-1]
+        path, n = base / name, 1
+        while path.exists():
+            n += 1
+            path = base / f"{name}-{n}"
+        return path
+
+    @property
+    def total_steps(self) -> int | None:
+        kind, amount = self.config.budget
+        if kind == "iters":
+            return int(amount)
+        if kind == "epochs":
+            return int(amount) * self.steps_per_epoch
+        return None
+
+    def progress(self) -> float:
+        kind, amount = self.config.budget
+        if kind == "time":
+            return min(1.0, self.elapsed / amount)
+        return min(1.0, self.step / self.total_steps)
+
+    def pretrain_end(self) -> float:
+        """Where pretraining ends, as a fraction of the budget (0 for non-adversarial specs)."""
+        if not self.spec.adversarial:
+            return 0.0
+        value = self.config.pretrain_fraction()
+        if isinstance(value, int):
+            total = self.total_steps
+            if total is None:
+                raise UsageError("--pretrain in steps needs --iters or --epochs; with --time give a percentage")
+            return min(1.0, value / total)
+        return value
+
+    def phase(self) -> str:
+        if not self.spec.adversarial:
+            return PIXEL
+        return PRETRAIN if self.progress() < self.pretrain_end() else GAN
+
+    def learning_rate_factor(self) -> float:
+        if self.config.schedule == "constant":
+            return 1.0
+        end, now = self.pretrain_end(), self.progress()
+        start, stop = (0.0, end) if self.phase() == PRETRAIN else (end, 1.0)
+        within = (now - start) / max(stop - start, 1e-9)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, within))))
+
+    # -- state -------------------------------------------------------------------------------
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "spec": self.canonical, "scale": self.config.scale, "channels": self.data.channels,
+            "normaliser": self.data.normaliser.state_dict(), "data": self.data.describe(),
+            "protocol": self.evaluator.protocol(), "step": self.step, "elapsed": self.elapsed,
+            "plugins": {r.name: r.version for r in self.host.records.values() if r.status == "ok"},
+            "ema": self.ema is not None,
+        }
+
+    def eval_model(self) -> torch.nn.Module:
+        return self.ema.model if self.ema else self.generator
+
+    def save(self, best: bool = False) -> None:
+        meta = self.metadata()
+        state = {"gen_raw": self.generator.state_dict(), "opt_g": self.opt_g.state_dict(),
+                 "rng": torch.get_rng_state(), "best": self.best}
+        if self.ema:
+            state["ema"] = self.ema.state_dict()
+        if self.disc is not None:
+            state.update(disc=self.disc.state_dict(), opt_d=self.opt_d.state_dict())
+        tensors: dict[str, torch.Tensor] = {}
+        skeleton = ckpt.split_state(state, "s", tensors)
+        ckpt.write_atomic(self.rundir.file(RESUME), tensors, {"type": "resume", "state": skeleton, **meta})
+        weights = self.eval_model().state_dict()
+        ckpt.save_model(self.rundir.file(LAST), weights, meta)
+        if best:
+            ckpt.save_model(self.rundir.file(BEST), weights, meta)
+
+    def _load_resume(self) -> None:
+        path = self.rundir.file(RESUME)
+        tensors, meta = ckpt.read(path)
+        if meta.get("spec") != self.canonical:
+            raise UsageError(f"{path} was trained with {meta.get('spec')!r}, not {self.canonical!r}")
+        state = ckpt.join_state(meta["state"], tensors)
+        self.generator.load_state_dict(state["gen_raw"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        if self.ema:
+            self.ema.load_state_dict(state["ema"])
+        if self.disc is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng"])
+        self.step, self.elapsed, self.best = int(meta["step"]), float(meta["elapsed"]), state["best"]
+        self.resumed_from = self.step
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        from srzoo_core.training.loop import TrainingLoop
+
+        return TrainingLoop(self).run()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "generator_parameters": count_parameters(self.generator),
+            "discriminator_parameters": count_parameters(self.disc) if self.disc is not None else 0,
+            "placement": self.placement.describe(),
+        }
