@@ -40,6 +40,14 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process: less disturbed than wall time on a shared machine."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _worker_tensor(case: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     import torch
@@ -50,13 +58,14 @@ def _worker_tensor(case: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(1)
     lr = torch.rand(1, 3, case["size"], case["size"])
     before = _rss_mib()
-    start = time.perf_counter()
+    cpu, start = _cpu_seconds(), time.perf_counter()
     out = upscale_tiled(generator, lr, SCALE, tile=case["tile"], overlap=case["overlap"], device="cpu")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     peak = _rss_mib()
     if case.get("save"):
         np.save(case["save"], out[0].numpy())
-    return {"seconds": seconds, "peak_rss_mib": peak, "rss_before_mib": before, "out_shape": list(out.shape)}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak, "rss_before_mib": before,
+            "out_shape": list(out.shape)}
 
 
 def _worker_cli(case: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +88,10 @@ def _worker_cli(case: dict[str, Any]) -> dict[str, Any]:
     image = np.stack([0.5 + 0.5 * np.sin(12 * xx), 0.5 + 0.5 * np.cos(9 * yy), xx * yy], axis=-1).astype(np.float32)
     write_image(folder / "lr.png", image)
     del generator, image
+    cpu, start = _cpu_seconds(), time.perf_counter()
     info = upscale_file(ckpt, folder / "lr.png", folder / "sr.png", tile=case["tile"], overlap=case["overlap"], device="cpu")
-    return {"seconds": info["seconds"], "peak_rss_mib": _rss_mib(), "out_shape": list(info["output_shape"])}
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": _cpu_seconds() - cpu, "upscale_seconds": info["seconds"],
+            "peak_rss_mib": _rss_mib(), "out_shape": list(info["output_shape"])}
 
 
 def _spawn(case: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +132,7 @@ def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = 128,
     import torch
 
     results: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
     untiled_per_pixel: float | None = None
     with tempfile.TemporaryDirectory(prefix="srzoo-bench-") as tmp:
         for size in sorted(sizes):
@@ -169,7 +181,7 @@ def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = 128,
     report = {
         "model": f"srresnet(blocks={blocks}) ×{SCALE}, random weights, float32, CPU",
         "torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-        "cases": results,
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cases": results,
     }
     if verbose:
         print(markdown(report))
@@ -179,25 +191,28 @@ def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = 128,
 def _brief(row: dict[str, Any]) -> str:
     if "error" in row:
         return "error: " + " ".join(row["error"])
-    return f"{row['seconds']:.1f} s, peak RSS {row['peak_rss_mib']:.0f} MiB"
+    return f"{row['seconds']:.1f} s ({row.get('cpu_seconds', float('nan')):.1f} CPU s), peak RSS {row['peak_rss_mib']:.0f} MiB"
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = [f"{report['model']} — torch {report['torch']}, {report['threads']} threads on {report['cpus']} CPUs", "",
-             "| case | tile/overlap | time (s) | peak RSS (MiB) | max abs diff vs untiled |",
-             "| --- | --- | ---: | ---: | --- |"]
+    load = report.get("load_average")
+    lines = [f"{report['model']} — torch {report['torch']}, {report['threads']} threads on {report['cpus']} CPUs"
+             + (f" (1-min load average {load[0]} at start, {load[1]} at end)" if load else ""), "",
+             "| case | tile/overlap | wall (s) | CPU (s) | peak RSS (MiB) | max abs diff vs untiled |",
+             "| --- | --- | ---: | ---: | ---: | --- |"]
     for row in report["cases"]:
         tiling = f"{row['tile']}/{row['overlap']}" if row["tile"] else "—"
         if "skipped" in row:
-            lines.append(f"| {row['case']} | {tiling} | skipped | skipped | {row['skipped']} |")
+            lines.append(f"| {row['case']} | {tiling} | skipped | skipped | skipped | {row['skipped']} |")
             continue
         if "error" in row:
-            lines.append(f"| {row['case']} | {tiling} | error | error | {' '.join(row['error'])} |")
+            lines.append(f"| {row['case']} | {tiling} | error | error | error | {' '.join(row['error'])} |")
             continue
         diff = "—"
         if "max_abs_diff" in row:
             diff = f"{row['max_abs_diff']:.2e} (output std {row['output_std']:.3g})"
-        lines.append(f"| {row['case']} | {tiling} | {row['seconds']:.1f} | {row['peak_rss_mib']:.0f} | {diff} |")
+        cpu = f"{row['cpu_seconds']:.1f}" if "cpu_seconds" in row else "—"
+        lines.append(f"| {row['case']} | {tiling} | {row['seconds']:.1f} | {cpu} | {row['peak_rss_mib']:.0f} | {diff} |")
     return "\n".join(lines)
 
 

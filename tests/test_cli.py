@@ -165,7 +165,7 @@ def test_describe_text_and_json(cli):
     code, out, _ = cli("describe", "gen", "srresnet", "--json")
     described = json.loads(out)
     assert (code, described["slots"], described["scales"]) == (0, ["body", "attention", "fusion", "upsampler"], [2, 4, 8])
-    assert [p["name"] for p in described["params"]] == ["features", "blocks"]
+    assert [p["name"] for p in described["params"]] == ["features", "blocks", "residual"]
 
 
 def test_describe_a_name_two_kinds_share(cli):

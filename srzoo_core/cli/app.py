@@ -35,13 +35,15 @@ def _root(
 
 
 # Modules whose decorators attach the built-in commands to ``app``.
-BUILTIN_COMMANDS: tuple[str, ...] = ("srzoo_core.cli.components", "srzoo_core.cli.train", "srzoo_core.cli.upscale")
+BUILTIN_COMMANDS: tuple[str, ...] = (
+    "srzoo_core.cli.components", "srzoo_core.cli.train", "srzoo_core.cli.upscale", "srzoo_core.cli.experiments",
+)
 
 
 def fail(error: SrzooError) -> None:
     from srzoo_core.cli.output import stderr
 
-    stderr.print(error.render(), markup=False, highlight=False)
+    stderr.print(error.render(), markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(error.exit_code)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Optional
 
@@ -59,6 +60,8 @@ def train(
 
     cfg = make_config(config, flags)
     trainer = Trainer(cfg).setup()
+    # Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C, a clean stop.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = trainer.run()
     except KeyboardInterrupt:
@@ -71,6 +74,10 @@ def train(
         return
     print_comparison(result["final"], result["bicubic"], f"final validation at step {result['step']}")
     stdout.print(f"run folder: {result['run_dir']}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _betas(text: str) -> tuple[float, float]:

@@ -76,7 +76,11 @@ def write_image(path: str | Path, array: Any) -> Path:
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
         raise DataError(f"write_image expects (H, W, C) with C in 1, 3, 4 or (H, W); got shape {a.shape}")
     if a.dtype != np.uint8:
-        a = np.round(np.clip(np.nan_to_num(a.astype(np.float64), nan=0.0), 0.0, 1.0) * 255.0).astype(np.uint8)
+        # float32 and in place: a float64 copy of a large upscaled photo costs gigabytes at peak
+        scaled = np.multiply(a, 255.0, dtype=np.float32)
+        np.nan_to_num(scaled, copy=False, nan=0.0)
+        np.clip(scaled, 0.0, 255.0, out=scaled)
+        a = np.rint(scaled, out=scaled).astype(np.uint8)
     if p.suffix.lower() not in IMAGE_EXTENSIONS:
         raise DataError(f"cannot tell the image format of {p}; use one of {', '.join(IMAGE_EXTENSIONS)}")
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -224,7 +224,7 @@ class _Parser:
 
 
 def _number(text: str) -> int | float:
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    return int(text) if re.fullmatch(r"[+-]?\d{1,308}", text) else float(text)  # longer: a float, so too large is caught
 
 
 def _number_text(value: Any) -> str:

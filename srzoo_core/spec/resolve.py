@@ -158,7 +158,7 @@ class _Resolver:
         try:
             return coerce(value.value, param.annotation)
         except (TypeError, ValueError) as exc:
-            got = f"{format_value(value.value)} ({_type_word(value.value)})"
+            got = " ".join(f"{format_value(value.value)} ({_type_word(value.value)})".splitlines())  # one line, whatever was quoted
             raise self.fail(f"parameter {param.name!r} of {info.name!r} expects {param.type_name}, got {got}",
                             value.span, hint=str(exc) or f"write {param.type_name}") from None
 

@@ -1,4 +1,6 @@
-"""Checkpoints: safetensors files with srzoo's JSON metadata in the header, written atomically.
+"""Checkpoints: safetensors files with srzoo's JSON metadata and a SHA-256 checksum of the metadata
+and every tensor in the header, written atomically: a checkpoint is complete or absent, and a
+truncated or bit-flipped one is refused by name.
 
 Two kinds of file live in a run directory:
 - model files (``best.safetensors``, ``last.safetensors``): the generator weights used for
@@ -15,8 +17,11 @@ leaves point at tensor keys; nothing is ever unpickled.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,8 +33,10 @@ from safetensors.torch import load_file, save_file
 from srzoo_core.errors import UsageError
 
 META_KEY = "srzoo"
-FORMAT_VERSION = 1
+CHECKSUM_KEY = "srzoo_sha256"  # over the metadata and every tensor: a flipped byte anywhere is caught
+FORMAT_VERSION = 2  # 2: with CHECKSUM_KEY (format 1 files, written before checksums, still load)
 _TENSOR = "__tensor__"
+_PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")  # torch.save: zip or bare pickle
 
 
 class CheckpointError(UsageError):
@@ -74,23 +81,49 @@ def _from_json_key(key: Any) -> Any:
     return key["int"] if isinstance(key, dict) else key
 
 
+def checksum(metadata_text: str, tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the metadata text and of every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256(metadata_text.encode())
+    for key in sorted(tensors):
+        tensor = tensors[key].detach().to("cpu").contiguous()
+        digest.update(f"\0{key}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().data)
+    return digest.hexdigest()
+
+
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     """Write to a temporary file in the same folder, flush it to disk, then rename over ``path``:
-    a reader sees the old file or the new one, never half of one."""
+    a reader sees the old file or the new one, never half of one. A failed write (a full disk)
+    raises OSError naming ``path`` and leaves the old file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = {META_KEY: json.dumps({"format": FORMAT_VERSION, **metadata}, default=str)}
+    tensors = {k: v.contiguous() for k, v in tensors.items()}
+    text = json.dumps({"format": FORMAT_VERSION, **metadata}, default=str)
+    header = {META_KEY: text, CHECKSUM_KEY: checksum(text, tensors)}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=header)
+        save_file(tensors, tmp, metadata=header)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, (OSError, SafetensorError)):
+            raise _write_error(exc, path) from exc
         raise
     _fsync_dir(path.parent)
+
+
+def _write_error(exc: BaseException, path: Path) -> OSError:
+    """An OSError naming the checkpoint; safetensors reports I/O failures as SafetensorError."""
+    if isinstance(exc, OSError):
+        code, reason = exc.errno, exc.strerror or str(exc)
+    else:
+        found = re.search(r"os error (\d+)", str(exc))
+        code = int(found.group(1)) if found else errno.EIO
+        reason = os.strerror(code) if found else str(exc)
+    return OSError(code, f"cannot write checkpoint: {reason}", str(path))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -107,8 +140,10 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensors and metadata of an srzoo checkpoint; a clear error for anything else."""
+    """Tensors and metadata of an srzoo checkpoint; a clear error for anything else. Nothing is
+    ever unpickled: a PyTorch pickle (``.pth``/``.pt``) is refused, not loaded."""
     path = Path(path)
+    retry = "use another checkpoint, e.g. best.safetensors, or retrain"
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}", hint="pass a .safetensors file from a run directory (e.g. runs/<name>/best.safetensors)")
     try:
@@ -118,14 +153,33 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             header = handle.metadata() or {}
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {path} is truncated or corrupted ({exc})", hint="use another checkpoint, e.g. best.safetensors, or retrain") from None
+        if _is_pickle(path):
+            raise CheckpointError(
+                f"{path} is a PyTorch pickle file (torch.save), not an srzoo checkpoint; srzoo never unpickles files, "
+                "since unpickling can run any code",
+                hint="pass a .safetensors checkpoint from a run folder (runs/<name>/best.safetensors); legacy weights load "
+                     "through a generator's weights= parameter where it has one (e.g. rrdbnet)") from None
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupted ({exc})", hint=retry) from None
     if META_KEY not in header:
         raise CheckpointError(f"{path} is a safetensors file but not an srzoo checkpoint (no '{META_KEY}' metadata)")
+    if CHECKSUM_KEY in header and header[CHECKSUM_KEY] != checksum(header[META_KEY], tensors):
+        raise CheckpointError(f"checkpoint {path} is corrupted: its contents do not match the checksum written with it", hint=retry)
     try:
         metadata = json.loads(header[META_KEY])
     except json.JSONDecodeError:
         raise CheckpointError(f"checkpoint {path} has corrupted metadata") from None
+    if CHECKSUM_KEY not in header and (not isinstance(metadata, dict) or metadata.get("format", 1) != 1):
+        raise CheckpointError(f"checkpoint {path} is corrupted: the checksum written with it is missing", hint=retry)
     return tensors, metadata
+
+
+def _is_pickle(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(4)
+    except OSError:
+        return False
+    return start.startswith(_PICKLE_MAGIC)
 
 
 def prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -42,6 +42,15 @@ class DistContext:
         # BatchNorm buffers are broadcast from rank 0 each forward (the DDP default); SyncBatchNorm is GPU-only.
         return nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 
+    def all_agree(self, flag: bool) -> bool:
+        """True only if ``flag`` is true in every process."""
+        if not self.active:
+            return flag
+        device = torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else torch.device("cpu")
+        value = torch.tensor([1 if flag else 0], device=device)
+        dist.all_reduce(value, op=dist.ReduceOp.MIN)
+        return bool(value.item())
+
     def barrier(self) -> None:
         if self.active:
             dist.barrier()

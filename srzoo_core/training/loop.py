@@ -1,9 +1,19 @@
 """The training loop: steps, periodic validation on the whole split, checkpoints, logs, samples,
-and the stops (budget reached, Ctrl-C, diverging losses) that never lose the last good state."""
+and the stops (budget reached, Ctrl-C, diverging losses, a full disk) that never lose the last
+good state.
+
+Ctrl-C (SIGINT) and SIGTERM take effect between steps, so the state saved on the way out is one
+whole step, never half an optimizer update; a second Ctrl-C stops at once. A failed write (a full
+disk, a vanished folder) stops the run with status ``failed`` and the previous checkpoint intact.
+"""
 
 from __future__ import annotations
 
+import errno
+import signal
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -14,6 +24,38 @@ from srzoo_core.training.progress import format_seconds
 from srzoo_core.training.steps import GAN
 
 DISC_WIN_WINDOW = 50  # consecutive logged adversarial steps with the discriminator always right
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class DeferredStop:
+    """Within ``with``: a stop signal sets a flag that ``check()`` turns into KeyboardInterrupt
+    between steps; a second signal raises at once. Only in the main thread of a single process
+    (distributed ranks must stop together, which is the launcher's business)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.requested = self.forced = False
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "DeferredStop":
+        if self.enabled:
+            for sig in STOP_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            self.forced = True
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 class TrainingLoop:
@@ -27,6 +69,7 @@ class TrainingLoop:
         self.bad_steps = 0
         self.disc_wins = 0
         self.warned_disc = False
+        self.saved_step: int | None = trainer.step if cfg.resume else None  # of the last checkpoint written
 
     # -- evaluation --------------------------------------------------------------------------
 
@@ -94,6 +137,14 @@ class TrainingLoop:
     # -- run ---------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        with DeferredStop(enabled=self.t.dist.world == 1) as stop:
+            try:
+                return self._run(stop)
+            except OSError as exc:
+                self.t.reporter.stop()
+                raise self.write_failure(exc) from None
+
+    def _run(self, stop: DeferredStop) -> dict[str, Any]:
         t, cfg = self.t, self.t.config
         main = t.dist.is_main
         if main:
@@ -111,13 +162,15 @@ class TrainingLoop:
         t.generator.train()
         if t.disc is not None:
             t.disc.train()
-        batches = t.stream.batches(t.step)
+        with torch.random.fork_rng(devices=[]):  # the loader draws a seed: not from the state a resume restores
+            batches = t.stream.batches(t.step)
         t.reporter.start(t.total_steps, t.step)
         started = time.perf_counter() - t.elapsed
         rate_mark, rate_step = time.perf_counter(), t.step
         rate = 0.0
         try:
             while not self.finished():
+                stop.check()
                 phase = t.phase()
                 factor = t.learning_rate_factor()
                 for group in t.opt_g.param_groups:
@@ -127,10 +180,10 @@ class TrainingLoop:
                         group["lr"] = cfg.lr_disc * factor
                 lr, hr = next(batches)
                 result = t.runner.step(t.placement.to_input(lr), t.placement.to_input(hr), phase)
-                if not result.applied:
-                    self.on_bad_step(result)
+                if not result.applied:  # counted, so the data moves on, but nothing changed
                     t.step += 1
                     t.elapsed = time.perf_counter() - started
+                    self.on_bad_step(result)
                     continue
                 self.bad_steps = 0
                 if t.ema:
@@ -156,8 +209,12 @@ class TrainingLoop:
                     last_val = self.validation_point(phase)
         except KeyboardInterrupt:
             t.reporter.stop()
-            if main:
+            if main and stop.forced:  # a second Ctrl-C may have cut a step in half: that state is not saved
+                t.reporter.warn(f"stopped at once; {self.checkpoint_note()}, and --resume goes on from there")
+                t.rundir.set_status("interrupted", step=self.saved_step)
+            elif main:
                 t.save()
+                self.saved_step = t.step
                 t.rundir.set_status("interrupted", step=t.step)
             raise
         t.reporter.stop()
@@ -199,6 +256,7 @@ class TrainingLoop:
                       **{f"bicubic/{k}": v for k, v in self.baseline.items()}})
         t.rundir.write_csv()
         t.save(best=improved)
+        self.saved_step = t.step
         self.write_samples(f"step_{t.step:06d}")
         from srzoo_core.training.plots import plot_curves
 
@@ -212,19 +270,44 @@ class TrainingLoop:
     def on_bad_step(self, result: Any) -> None:
         t = self.t
         self.bad_steps += 1
+        reason = getattr(result, "reason", None) or "non-finite loss"
         values = {k: float(v) for k, v in result.losses.items()}
         if t.dist.is_main:
-            t.rundir.log({"step": t.step, "event": "non-finite loss, step skipped", **{f"loss/{k}": v for k, v in values.items()}})
-        t.reporter.warn(f"step {t.step}: non-finite loss ({', '.join(f'{k}={v}' for k, v in values.items())}); step skipped")
+            t.rundir.log({"step": t.step, "event": f"{reason}, step skipped", **{f"loss/{k}": v for k, v in values.items()}})
+        t.reporter.warn(f"step {t.step}: {reason} ({', '.join(f'{k}={v}' for k, v in values.items())}); step skipped")
         if self.bad_steps >= t.config.max_bad_steps:
             from srzoo_core.training.trainer import TrainingStopped
 
             if t.dist.is_main:
-                t.rundir.set_status("failed", step=t.step, reason="non-finite losses")
+                t.rundir.set_status("failed", step=t.step, reason=f"{self.bad_steps} steps in a row skipped: {reason}")
             raise TrainingStopped(
-                f"training stopped at step {t.step}: {self.bad_steps} steps in a row had non-finite losses",
-                hint=f"the last good checkpoint is {t.rundir.file('last.safetensors')}; try a smaller --lr, --grad-clip 1.0, or --precision fp32",
+                f"training stopped at step {t.step}: {self.bad_steps} steps in a row had a {reason} and were skipped "
+                f"(--max-bad-steps {t.config.max_bad_steps})",
+                hint=f"{self.checkpoint_note()}; try a smaller --lr, --grad-clip 1.0, or --precision fp32",
             )
+
+    def checkpoint_note(self) -> str:
+        last = self.t.rundir.file("last.safetensors")
+        if self.saved_step is None or not Path(last).is_file():
+            return "no checkpoint had been written yet"
+        return f"the last good checkpoint, {last} (step {self.saved_step}), is intact"
+
+    def write_failure(self, exc: OSError) -> Exception:
+        """A write that failed (a full disk, a vanished folder): status ``failed``, one clear message."""
+        from srzoo_core.training.trainer import TrainingStopped
+
+        t = self.t
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # surely a write, even when no file is named
+        what = f"{exc.filename}: " if exc.filename else (f"{t.rundir.path}: " if full else "")
+        reason = f"{what}{exc.strerror or exc}"
+        if t.dist.is_main:
+            try:
+                t.rundir.set_status("failed", step=t.step, reason=reason)
+            except OSError:
+                pass  # the disk that refused the checkpoint may refuse run.json too
+        resume = " and continue with --resume" if self.saved_step is not None else ""
+        return TrainingStopped(f"training stopped at step {t.step}: {reason}",
+                               hint=f"{self.checkpoint_note()}; free some space or fix {t.rundir.path}{resume}")
 
 
 def _environment(trainer: Any) -> dict[str, Any]:

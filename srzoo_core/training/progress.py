@@ -27,10 +27,10 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, markup=False, highlight=False)
+            self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+        self.console.print(f"warning: {message}", style="yellow", markup=False, highlight=False, soft_wrap=True)
 
     def start(self, total: int | None, first: int) -> None:
         if not self.interactive:

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,12 @@ def environment(host: Any) -> dict[str, Any]:
 
 def write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, not a stray temporary one
+        raise
 
 
 class RunDir:
@@ -60,6 +65,12 @@ class RunDir:
             raise UsageError(f"{parent} exists and is not a folder", hint="choose another folder with --out")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise UsageError(f"cannot write to {parent}: permission denied", hint="choose another folder with --out")
+        try:  # permission bits do not tell all (root, read-only mounts, /proc): try it
+            fd, probe = tempfile.mkstemp(prefix=".srzoo-probe-", dir=parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {parent}: {exc.strerror or exc}", hint="choose another folder with --out") from None
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"{self.path} exists and is not a folder", hint="choose another --name or --out")
 
@@ -75,6 +86,8 @@ class RunDir:
         import yaml
 
         self.path.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.glob(".*.tmp"):  # left by a writer that was killed mid-write
+            stale.unlink(missing_ok=True)
         if fresh:
             for name in ("metrics.jsonl", "metrics.csv"):
                 (self.path / name).unlink(missing_ok=True)
@@ -92,10 +105,19 @@ class RunDir:
             handle.write(json.dumps(record, default=float) + "\n")
 
     def records(self) -> list[dict[str, Any]]:
+        """The logged records; a line torn by a crash or a full disk mid-write is skipped."""
         file = self.path / "metrics.jsonl"
         if not file.is_file():
             return []
-        return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+        records = []
+        for line in file.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
 
     def truncate_after(self, step: int) -> None:
         """On resume, forget records logged after the checkpoint's step (they will be redone)."""

@@ -1,10 +1,21 @@
 """One optimisation step, the same for every GAN flavour: the adversarial loss component decides
-how logits become losses; the trainer only decides when the discriminator takes part."""
+how logits become losses; the trainer only decides when the discriminator takes part.
+
+A step is applied whole or not at all. Both losses (the generator's and, in the adversarial
+phase, the discriminator's) are computed and their gradients taken before either optimizer
+moves; a non-finite loss or gradient in either skips the step for both, so the generator never
+moves on a step whose discriminator update is dropped, and the buffers the forward passes
+updated (batch-norm running statistics, possibly with the very NaN that spoilt the step) are put
+back as they were. (The discriminator's loss does not
+depend on this step's generator update — it scores the detached output computed before it — so
+the order changes no number; the price is that both graphs are alive at once.) With a gradient
+scaler (fp16), non-finite gradients are the scaler's business: it skips and lowers its scale.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -25,12 +36,16 @@ class StepResult:
     applied: bool
     losses: dict[str, torch.Tensor] = field(default_factory=dict)
     health: dict[str, torch.Tensor] = field(default_factory=dict)
+    reason: str | None = None  # why a step was not applied
 
 
 class StepRunner:
     def __init__(self, generator: nn.Module, disc: nn.Module | None, losses: list[LossTerm], opt_g: Any, opt_d: Any,
-                 placement: Placement, grad_clip: float | None):
+                 placement: Placement, grad_clip: float | None, agree: Callable[[bool], bool] = bool):
         self.generator = generator
+        # Under DDP every process must take the same skip-or-apply decision, or one waits forever
+        # in the gradient all-reduce of a backward pass the other skipped.
+        self.agree = agree
         self.disc = disc
         self.losses = losses
         self.opt_g = opt_g
@@ -48,18 +63,39 @@ class StepRunner:
             return pixel or [t for t in self.losses if not t.adversarial]
         return self.losses
 
-    def _apply(self, loss: torch.Tensor, optimizer: Any, scaler: Any, params: list[torch.Tensor]) -> None:
+    def _backward(self, loss: torch.Tensor, optimizer: Any, scaler: Any) -> None:
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+
+    def _gradients_finite(self, optimizer: Any, scaler: Any, params: list[torch.Tensor]) -> bool:
+        """Unscale and clip; False when a gradient is NaN or infinite (left to the scaler if enabled)."""
         if self.grad_clip:
             scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+            norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
+        elif scaler.is_enabled():
+            return True
+        else:
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+        return scaler.is_enabled() or bool(torch.isfinite(norm))
+
+    def _buffers(self) -> list[torch.Tensor]:
+        modules = [self.generator] + ([self.disc] if self.disc is not None else [])
+        return [b for m in modules for b in m.buffers()]
+
+    @torch.no_grad()
+    def _discard(self, buffers: list[torch.Tensor]) -> None:
+        """Undo a step: no gradients left behind, every buffer as it was before the forward passes."""
+        self.opt_g.zero_grad(set_to_none=True)
+        if self.opt_d is not None:
+            self.opt_d.zero_grad(set_to_none=True)
+        for buffer, saved in zip(self._buffers(), buffers):
+            buffer.copy_(saved)
 
     def step(self, lr: torch.Tensor, hr: torch.Tensor, phase: str) -> StepResult:
         result = StepResult(applied=True)
         adversarial_phase = phase == GAN and self.disc is not None
+        buffers = [b.detach().clone() for b in self._buffers()]  # small: running statistics
         if self.disc is not None:
             self.disc.requires_grad_(False)
         with self.placement.autocast():
@@ -77,31 +113,38 @@ class StepRunner:
                 value = value.float()
                 result.losses[term.name] = value.detach()
                 total = total + term.weight * value
-        if not bool(torch.isfinite(total)):
-            self.opt_g.zero_grad(set_to_none=True)
-            return StepResult(applied=False, losses=result.losses)
-        self._apply(total, self.opt_g, self.scaler_g, list(self.generator.parameters()))
+        d_loss = self._disc_loss(lr, hr, sr.detach(), result) if adversarial_phase else None
+        if not self.agree(bool(torch.isfinite(total)) and (d_loss is None or bool(torch.isfinite(d_loss)))):
+            self._discard(buffers)
+            return StepResult(applied=False, losses=result.losses, reason="non-finite loss")
+        generator_params = list(self.generator.parameters())
+        self._backward(total, self.opt_g, self.scaler_g)
+        finite = self._gradients_finite(self.opt_g, self.scaler_g, generator_params)
+        if d_loss is not None:
+            disc_params = list(self.disc.parameters())
+            self._backward(d_loss, self.opt_d, self.scaler_d)
+            finite = self._gradients_finite(self.opt_d, self.scaler_d, disc_params) and finite
+        if not finite:
+            self._discard(buffers)
+            return StepResult(applied=False, losses=result.losses, reason="non-finite gradients")
+        for optimizer, scaler in ((self.opt_g, self.scaler_g), *(((self.opt_d, self.scaler_d),) if d_loss is not None else ())):
+            scaler.step(optimizer)
+            scaler.update()
         result.losses["total"] = total.detach()
-        if adversarial_phase:
-            if not self._disc_step(lr, hr, sr.detach(), result):
-                return StepResult(applied=False, losses=result.losses)
         return result
 
-    def _disc_step(self, lr: torch.Tensor, hr: torch.Tensor, fake: torch.Tensor, result: StepResult) -> bool:
+    def _disc_loss(self, lr: torch.Tensor, hr: torch.Tensor, fake: torch.Tensor, result: StepResult) -> torch.Tensor:
+        """The discriminator's loss on real and (detached) fake, and its health: mean logits and accuracy."""
         self.disc.requires_grad_(True)
         adversarial = [t for t in self.losses if t.adversarial]
         with self.placement.autocast():
             real_logits = call_disc(self.disc, hr, lr)
             fake_logits = call_disc(self.disc, fake, lr)
             loss = sum(t.module.discriminator_loss(real_logits, fake_logits).float() for t in adversarial) / len(adversarial)
-        if not bool(torch.isfinite(loss)):
-            self.opt_d.zero_grad(set_to_none=True)
-            return False
-        self._apply(loss, self.opt_d, self.scaler_d, list(self.disc.parameters()))
         result.losses["disc"] = loss.detach()
         real, fake_l = real_logits.detach().float(), fake_logits.detach().float()
         result.health = {
             "d_real": real.mean(), "d_fake": fake_l.mean(),
             "d_acc": 0.5 * ((real > 0).float().mean() + (fake_l < 0).float().mean()),
         }
-        return True
+        return loss

@@ -92,7 +92,8 @@ class Trainer:
         if cfg.resume:
             self._load_resume()
         self.model_g, self.model_d = self.dist.wrap(self.generator), self.dist.wrap(self.disc)
-        self.runner = StepRunner(self.model_g, self.model_d, self.losses, self.opt_g, self.opt_d, self.placement, cfg.grad_clip)
+        self.runner = StepRunner(self.model_g, self.model_d, self.losses, self.opt_g, self.opt_d, self.placement, cfg.grad_clip,
+                                 agree=self.dist.all_agree)
         return self
 
     def _place_loss(self, term: Any) -> Any:
@@ -181,20 +182,27 @@ class Trainer:
         meta = self.metadata()
         state = {"gen_raw": self.generator.state_dict(), "opt_g": self.opt_g.state_dict(),
                  "rng": torch.get_rng_state(), "best": self.best}
+        if self.placement.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.placement.device)
         if self.ema:
             state["ema"] = self.ema.state_dict()
         if self.disc is not None:
             state.update(disc=self.disc.state_dict(), opt_d=self.opt_d.state_dict())
         tensors: dict[str, torch.Tensor] = {}
         skeleton = ckpt.split_state(state, "s", tensors)
-        ckpt.write_atomic(self.rundir.file(RESUME), tensors, {"type": "resume", "state": skeleton, **meta})
         weights = self.eval_model().state_dict()
-        ckpt.save_model(self.rundir.file(LAST), weights, meta)
+        # The resume file goes last: a kill in between leaves it at the previous step, so resuming
+        # redoes the steps and rewrites `last` and `best` rather than trusting a newer `best` record.
         if best:
             ckpt.save_model(self.rundir.file(BEST), weights, meta)
+        ckpt.save_model(self.rundir.file(LAST), weights, meta)
+        ckpt.write_atomic(self.rundir.file(RESUME), tensors, {"type": "resume", "state": skeleton, **meta})
 
     def _load_resume(self) -> None:
         path = self.rundir.file(RESUME)
+        if not path.exists() and self.rundir.existing_spec() == self.canonical:
+            self.reporter.info(f"no checkpoint had been written in {self.rundir.path} yet: starting it from step 0")
+            return
         tensors, meta = ckpt.read(path)
         if meta.get("spec") != self.canonical:
             raise UsageError(f"{path} was trained with {meta.get('spec')!r}, not {self.canonical!r}")
@@ -207,6 +215,8 @@ class Trainer:
             self.disc.load_state_dict(state["disc"])
             self.opt_d.load_state_dict(state["opt_d"])
         torch.set_rng_state(state["rng"])
+        if "cuda_rng" in state and self.placement.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.placement.device)
         self.step, self.elapsed, self.best = int(meta["step"]), float(meta["elapsed"]), state["best"]
         self.resumed_from = self.step
 

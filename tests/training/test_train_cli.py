@@ -148,3 +148,30 @@ def test_nan_in_data_is_named_before_training(cli, tmp_path, grid_file):
     code, _, err = cli("train", TINY_GRID_SPEC, "--data", str(grid_file), "--iters", "1", "--out", str(tmp_path / "runs"))
     assert code == 2 and str(grid_file) in err and "3" in err and "NaN" in err
     assert not (tmp_path / "runs").exists()
+
+
+def _bad_sources(tmp_path):
+    from skimage import io
+
+    np.save(tmp_path / "rank3.npy", np.zeros((4, 64, 64)))
+    np.save(tmp_path / "hr.npy", np.random.default_rng(0).random((8, 2, 64, 64)))
+    np.save(tmp_path / "lr.npy", np.random.default_rng(1).random((8, 2, 20, 20)))
+    (tmp_path / "small").mkdir()
+    for i in range(3):
+        io.imsave(tmp_path / "small" / f"{i}.png", np.full((40, 40, 3), 100 + i, np.uint8), check_contrast=False)
+    return {
+        "missing": (["--data", str(tmp_path / "nope.npy")], f"data source not found: {tmp_path / 'nope.npy'}"),
+        "rank": (["--data", str(tmp_path / "rank3.npy")], "expected an array shaped (N, C, H, W), found 3-D shape (4, 64, 64)"),
+        "scale": (["--data", str(tmp_path / "hr.npy"), "--lr-data", str(tmp_path / "lr.npy")],
+                  "LR size 20x20 x scale 4 = 80x80 does not match HR size 64x64"),
+        "small": (["--data", str(tmp_path / "small")], "training image 0.png is 40x40, smaller than the 96x96 crop"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "rank", "scale", "small"])
+def test_bad_data_fails_with_one_message_before_training(cli, tmp_path, case):
+    flags, message = _bad_sources(tmp_path)[case]
+    code, _, err = cli("train", TINY_GRID_SPEC, *flags, "--iters", "1", "--out", str(tmp_path / "runs"))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert err.count("error:") == 1
+    assert not (tmp_path / "runs").exists()

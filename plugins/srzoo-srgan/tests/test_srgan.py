@@ -64,3 +64,20 @@ def test_vggstyle_outputs_logits_not_probabilities():
         disc.classifier[-1].bias.fill_(4.0)
         high = disc(torch.rand(2, 1, 64, 64))
     assert (low < 0).all() and (high > 1).all()  # a sigmoid would confine both to (0, 1)
+
+
+def test_residual_srresnet_starts_as_bicubic_and_learns_detail():
+    import torch.nn.functional as F
+
+    generator = sz.build_generator("gen=srresnet(blocks=1,features=8,residual=true)", in_channels=2, scale=4)
+    x = torch.rand(2, 2, 12, 12)
+    bicubic = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.equal(generator(x), bicubic)
+    loss = (generator(x) - torch.rand_like(bicubic)).abs().mean()
+    loss.backward()
+    assert generator.tail.weight.grad.abs().sum() > 0
+
+
+def test_residual_needs_equal_in_and_out_channels():
+    with pytest.raises(sz.UsageError, match=r"in_channels \(3\) must equal out_channels \(1\)"):
+        sz.build_generator("gen=srresnet(residual=true)", in_channels=3, out_channels=1, scale=4)

@@ -1,0 +1,62 @@
+"""How much each section measures: the full suite (``make bench``, under 10 minutes on 2 idle
+cores), ``--quick`` (fewer rounds and steps, smaller inference sizes) and ``--smoke`` (tiny
+models, for checking that the suite runs at all; its figures mean nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Plan:
+    name: str = "full"
+    rounds: int = 5            # interleaved rounds per comparison
+    steps: int = 3             # training iterations per repeat
+    warm: int = 2              # iterations run once per candidate before the rounds
+    batch: int = 16
+    patch: int = 96            # HR training crop (LR = patch / 4)
+    blocks: int = 16           # SRResNet blocks
+    rrdb_blocks: int = 8       # RRDBNet blocks on CPU (standard width 64, growth 32)
+    rrdb_rounds: int = 3
+    rrdb_steps: int = 2
+    peak_reps: int = 3
+    grid_samples: int = 10_000
+    grid_steps: int = 6
+    batches: tuple[int, ...] = (4, 8, 16, 32)
+    patches: tuple[int, ...] = (48, 96, 144)
+    scaling_reps: int = 2
+    dist_iters: int = 8        # torchrun comparison: iterations per run (the first 2 are not timed)
+    startup_runs: int = 5
+    inference: dict[str, Any] = field(default_factory=lambda: {
+        "sizes": (256, 512), "blocks": 16, "tile": 128, "overlap": 16, "photo_size": 512})
+    gpu_steps: int = 20
+    gpu_rounds: int = 3
+
+    @property
+    def srresnet(self) -> str:
+        return f"gen=srresnet(blocks={self.blocks}) loss=l1"
+
+    @property
+    def srresnet_gan(self) -> str:
+        return f"gen=srresnet(blocks={self.blocks}) disc=patchgan loss=l1+0.01*gan"
+
+    def rrdbnet(self, blocks: int | None = None) -> str:
+        return f"gen=rrdbnet(blocks={blocks or self.rrdb_blocks}) loss=l1"
+
+
+def make_plan(name: str) -> Plan:
+    if name == "full":
+        return Plan()
+    if name == "quick":
+        return Plan(name="quick", rounds=3, steps=2, warm=1, rrdb_blocks=4, rrdb_rounds=2, rrdb_steps=1, peak_reps=2, grid_steps=3,
+                    batches=(4, 16, 32), patches=(48, 96, 144), scaling_reps=1, dist_iters=5, startup_runs=3,
+                    inference={"sizes": (128, 256), "blocks": 16, "tile": 96, "overlap": 16, "photo_size": 256},
+                    gpu_steps=10, gpu_rounds=2)
+    if name == "smoke":
+        return Plan(name="smoke", rounds=2, steps=1, warm=1, batch=2, patch=24, blocks=1, rrdb_blocks=1, rrdb_rounds=2,
+                    rrdb_steps=1, peak_reps=1, grid_samples=200, grid_steps=2, batches=(1, 2), patches=(16, 24),
+                    scaling_reps=1, dist_iters=4, startup_runs=1,
+                    inference={"sizes": (32,), "blocks": 1, "tile": 24, "overlap": 8, "photo_size": 32},
+                    gpu_steps=3, gpu_rounds=2)
+    raise ValueError(f"unknown plan {name!r}")

@@ -1,0 +1,236 @@
+"""An ablation: arms × seeds, each run in ``<out>/<arm>/seed<k>`` with the same options, so only the
+named change differs. Planning checks every arm and every existing run folder before any training;
+running is resumable (finished runs are skipped, stopped ones resume, missing ones start).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from srzoo_core.errors import SrzooError, UsageError
+from srzoo_core.experiments.changes import Arm, Change, expand
+from srzoo_core.training.config import TrainConfig, make_config
+from srzoo_core.training.rundir import RESUME, RunDir, write_text_atomic
+
+MANIFEST = "ablation.json"
+PER_RUN = ("spec", "seed", "out", "name", "resume")   # the options an ablation sets itself, per run
+NOT_COMPARED = ("out", "name", "resume")            # may differ between a run folder and the plan
+DONE, RESUME_RUN, RESTART, NEW = "finished", "resume", "restart", "new"
+
+
+@dataclass
+class PlannedRun:
+    arm: Arm
+    seed: int
+    path: Path
+    config: TrainConfig
+    state: str = NEW      # finished | resume | restart | new
+
+    @property
+    def label(self) -> str:
+        return f"{self.arm.name}/seed{self.seed}"
+
+
+@dataclass
+class Outcome:
+    run: PlannedRun
+    status: str           # finished | skipped | failed | interrupted
+    message: str = ""
+    final: dict[str, float] = field(default_factory=dict)
+    elapsed: float | None = None
+
+
+@dataclass
+class Ablation:
+    base: str
+    changes: list[Change]
+    arms: list[Arm]
+    seeds: int
+    factorial: bool
+    out: Path
+    options: dict[str, Any]
+    runs: list[PlannedRun]
+    config_file: str | None = None
+
+    def manifest(self) -> dict[str, Any]:
+        from srzoo_core.registry.host import core_version
+
+        return {
+            "format": 1, "kind": "srzoo-ablation", "srzoo": core_version(), "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "base": self.base, "baseline": self.arms[0].name, "changes": [c.as_dict() for c in self.changes],
+            "factorial": self.factorial, "seeds": list(range(self.seeds)),
+            "arms": [a.as_dict() for a in self.arms],
+            "runs": [{"arm": r.arm.name, "seed": r.seed, "path": f"{r.arm.name}/seed{r.seed}"} for r in self.runs],
+            "options": self.options, "config_file": self.config_file,
+            "rule": "every arm and seed share these options and data; arms differ only in their changes; seed k drives "
+                    "initialisation and training crops, never the data splits",
+        }
+
+    def write_manifest(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / MANIFEST
+        write_text_atomic(path, json.dumps(self.manifest(), indent=2, default=str) + "\n")
+        return path
+
+    def pending(self) -> list[PlannedRun]:
+        return [r for r in self.runs if r.state != DONE]
+
+    def commands(self, shared_args: list[str], program: str = "srzoo") -> list[str]:
+        """One ``srzoo train`` command per run still to do, shell-quoted, for a cluster's job array."""
+        lines = []
+        for run in self.pending():
+            args = [program, "train", run.arm.spec, *shared_args, "--seed", str(run.seed),
+                    "--out", str(run.path.parent), "--name", run.path.name]
+            if run.state == RESUME_RUN:
+                args.append("--resume")
+            lines.append(shlex.join(args))
+        return lines
+
+
+# -- planning -------------------------------------------------------------------------------
+
+
+def plan(base: str, changes: list[Change], *, seeds: int, out: Path, flags: dict[str, Any], config_file: Path | None = None,
+         factorial: bool = False, host: Any = None) -> Ablation:
+    """Every arm resolved, every run's config made and validated, every existing folder checked."""
+    if seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, not {seeds}", hint="use 3 or more seeds to tell a change from seed noise")
+    given = sorted(k for k in PER_RUN if flags.get(k) is not None)
+    if given:
+        raise UsageError(f"an ablation sets {', '.join(given)} per run itself", hint="use --seeds N and --out DIR")
+    arms = expand(base, changes, factorial, host)
+    out = Path(out)
+    runs = []
+    for seed in range(seeds):  # seed-major: an interrupted ablation has whole comparisons first
+        for arm in arms:
+            path = out / arm.name / f"seed{seed}"
+            config = make_config(config_file, {**flags, "spec": arm.spec, "seed": seed, "out": str(path.parent), "name": path.name, "resume": False})
+            runs.append(PlannedRun(arm, seed, path, config))
+    options = {k: v for k, v in runs[0].config.as_dict().items() if k not in PER_RUN}
+    ablation = Ablation(arms[0].spec, list(changes), arms, seeds, factorial, out, options, runs,
+                        str(config_file) if config_file else None)
+    for run in runs:
+        run.state = existing_state(run)
+    return ablation
+
+
+def existing_state(run: PlannedRun) -> str:
+    folder = RunDir(run.path)
+    found = folder.existing_spec()
+    if found is None:
+        return NEW
+    if not same_model(run.arm.spec, found):
+        raise UsageError(f"{run.path} holds a run of another spec ({found}), not arm {run.arm.name!r} ({run.arm.spec})",
+                         hint="use another --out, or move that folder away")
+    differences = config_differences(run.config, run.path / "config.yaml")
+    if differences:
+        raise UsageError(f"{run.path} was trained with other options ({'; '.join(differences)})",
+                         hint="an ablation's runs must share every option: rerun with the same options, or use another --out")
+    if folder.status().get("status") == "finished":
+        return DONE
+    return RESUME_RUN if (run.path / RESUME).is_file() else RESTART
+
+
+def _roles(canonical: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in canonical.split(" ") if "=" in part)
+
+
+def same_model(planned: str, found: str) -> bool:
+    """The planned spec, as the trainer completed it (a default loss=l1 and metrics for the data)."""
+    want, have = _roles(planned), _roles(found)
+    if "metric" not in want:
+        have.pop("metric", None)
+    if "loss" not in want and have.get("loss") == "l1":
+        have.pop("loss")
+    return want == have
+
+
+def config_differences(config: TrainConfig, file: Path) -> list[str]:
+    import yaml
+
+    if not file.is_file():
+        return []
+    written = yaml.safe_load(file.read_text()) or {}
+    expected = yaml.safe_load(yaml.safe_dump(config.as_dict(), sort_keys=False))
+    keys = [k for k in expected if k not in (*NOT_COMPARED, "spec")]
+    return [f"{k}: {written.get(k)!r} there, {expected[k]!r} now" for k in keys if written.get(k) != expected[k]]
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def run_all(ablation: Ablation, *, fail_fast: bool = False, announce: Callable[[str], None] = print,
+            train: Callable[[PlannedRun], dict[str, Any]] | None = None) -> list[Outcome]:
+    """Train every pending run in this process. A run that fails in training is recorded and the
+    rest go on (or, with ``fail_fast``, stop); a usage error (bad data path, options) stops the
+    ablation at once, since every run would hit it; Ctrl-C stops after the run has saved its state."""
+    train = train or train_in_process
+    outcomes: list[Outcome] = []
+    total = len(ablation.runs)
+    for index, run in enumerate(ablation.runs, 1):
+        head = f"[{index}/{total}] {run.label}"
+        if run.state == DONE:
+            outcomes.append(Outcome(run, "skipped", "already finished", _final(run.path), RunDir(run.path).status().get("elapsed")))
+            announce(f"{head}: already finished, skipped")
+            continue
+        announce(f"{head}: {'resuming' if run.state == RESUME_RUN else 'training'} {run.arm.spec} (seed {run.seed})")
+        try:
+            result = train(run)
+        except KeyboardInterrupt:
+            outcomes.append(Outcome(run, "interrupted", "stopped by Ctrl-C; its last state is saved"))
+            raise AblationInterrupted(outcomes) from None
+        except UsageError:  # bad input (data path, options): every other run would fail the same way
+            announce(f"{head}: stopped the ablation")
+            raise
+        except Exception as exc:  # noqa: BLE001 - one run's failure must not hide the others
+            message = exc.message if isinstance(exc, SrzooError) else f"{type(exc).__name__}: {exc}"
+            _mark_failed(run, message, exc)
+            outcomes.append(Outcome(run, "failed", message))
+            announce(f"{head}: failed: {message}")
+            if fail_fast:
+                break
+            continue
+        run.state = DONE
+        outcomes.append(Outcome(run, "finished", "", result.get("final", {}), RunDir(run.path).status().get("elapsed")))
+    return outcomes
+
+
+class AblationInterrupted(Exception):
+    def __init__(self, outcomes: list[Outcome]):
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+
+
+def train_in_process(run: PlannedRun) -> dict[str, Any]:
+    from srzoo_core.training.trainer import Trainer
+
+    if run.state == RESTART:  # stopped before its first checkpoint: nothing to keep
+        shutil.rmtree(run.path)
+    config = run.config
+    config.resume = run.state == RESUME_RUN
+    trainer = Trainer(config)
+    try:
+        return trainer.setup().run()
+    finally:
+        trainer.dist.close()
+
+
+def _mark_failed(run: PlannedRun, message: str, exc: BaseException) -> None:
+    folder = RunDir(run.path)
+    if not (run.path / "run.json").is_file():
+        return
+    if folder.status().get("status") in ("running", "failed"):
+        folder.set_status("failed", reason=message)
+    if not isinstance(exc, SrzooError):
+        write_text_atomic(run.path / "failure.txt", "".join(traceback.format_exception(exc)))
+
+
+def _final(path: Path) -> dict[str, float]:
+    return RunDir(path).status().get("final") or {}

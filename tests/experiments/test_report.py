@@ -1,0 +1,161 @@
+"""`srzoo report` on the shared tiny ablation: the table, the seed-noise marks, the files, and the
+refusal to mix runs scored differently."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from tests.experiments.conftest import call
+
+
+@pytest.fixture(scope="module")
+def reported(ablation_story, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    result = call("report", str(ablation_story["out"]), "--out", str(folder))
+    return result, folder
+
+
+def copy_runs(story, tmp_path, *labels):
+    copies = []
+    for label in labels:
+        target = tmp_path / label.replace("/", "_")
+        shutil.copytree(story["out"] / label, target)
+        copies.append(target)
+    return copies
+
+
+def edit_status(run, **changes):
+    file = run / "run.json"
+    status = json.loads(file.read_text())
+    for key, value in changes.items():
+        if key.startswith("data_"):
+            status["data"][key[5:]] = value
+        else:
+            status[key] = value
+    file.write_text(json.dumps(status))
+
+
+def test_table_has_arms_mean_std_delta_and_marks(reported):
+    result, _ = reported
+    assert result["code"] == 0, result["err"]
+    text = result["out"]
+    final = text.split("## Final validation")[1].split("## ")[0]
+    rows = {line.split("|")[1].strip(): line for line in final.splitlines() if line.startswith("| ")}
+    assert {"bicubic", "baseline", "+se"} <= set(rows)
+    assert " ± " in rows["baseline"] and "Δ" not in rows["baseline"]
+    cells = [c.strip() for c in rows["+se"].split("|")[4:-1]]
+    assert cells and all(" ± " in c and "(Δ " in c and c.endswith(("≈)", "*)")) for c in cells)
+    assert "`gen=srresnet(blocks=1,features=8)+se loss=l1`" in rows["+se"]
+    assert "Welch" in text and "p ≥ 0.05" in text
+
+
+def test_header_stamps_the_protocol(reported):
+    text = reported[0]["out"]
+    assert "`synthetic-grid:12`" in text and "scale ×4" in text and "degradation: `bicubic`" in text
+    assert "psnr (space=channel, crop=0, data_range=1.0" in text
+    assert "fixed once from the HR validation split" in text
+    assert "seeds: 0, 1" in text and "iters 3" in text
+
+
+def test_best_vs_last_and_costs(reported):
+    text = reported[0]["out"]
+    assert "## Best checkpoint vs last" in text and "| arm | best psnr | last psnr | best − last |" in text
+    assert "GFLOPs / output image (64×64, 2 ch)" in text and "one multiply-add = 2 FLOPs" in text
+    cost_rows = [line for line in text.split("## Cost")[1].splitlines() if line.startswith("| +se")]
+    assert cost_rows and "9.13k" in cost_rows[0]
+
+
+def test_files_written(reported):
+    _, folder = reported
+    assert (folder / "report.md").read_text().startswith("# srzoo report")
+    for name in ("report_psnr.png", "report_ssim.png", "report_rmse_ch0.png", "curves.png"):
+        assert (folder / name).stat().st_size > 1000, name
+    rows = list(csv.DictReader(open(folder / "report.csv")))
+    psnr = [r for r in rows if r["arm"] == "+se" and r["checkpoint"] == "final" and r["metric"] == "psnr"]
+    assert len(psnr) == 1 and psnr[0]["n"] == "2" and float(psnr[0]["p_value"]) <= 1 and psnr[0]["verdict"] in ("≈", "*")
+    assert len(psnr[0]["values"].split(";")) == 2
+    assert any(r["arm"] == "bicubic" and r["metric"] == "psnr_ch0" for r in rows)  # the CSV has every metric
+    assert any(r["checkpoint"] == "cost" and r["metric"] == "gflops_per_image" for r in rows)
+
+
+def test_one_seed_per_arm_is_unverifiable(ablation_story, tmp_path):
+    out = ablation_story["out"]
+    result = call("report", str(out / "baseline" / "seed0"), str(out / "+se" / "seed0"), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    assert "seed noise cannot be estimated" in result["out"]
+    se_row = next(line for line in result["out"].splitlines() if line.startswith("| +se |"))
+    assert "?)" in se_row and "≈" not in se_row and "*" not in se_row
+    assert not (tmp_path / "curves.png").exists()
+
+
+def test_metric_selection_and_baseline(ablation_story, tmp_path):
+    result = call("report", str(ablation_story["out"]), "--out", str(tmp_path), "--metrics", "psnr,rmse_*", "--baseline",
+                  "gen=srresnet(features=8, blocks=1)+se loss=l1", "--no-plots")
+    assert result["code"] == 0, result["err"]
+    header = next(line for line in result["out"].splitlines() if line.startswith("| arm | spec | seeds |"))
+    assert header.split("|")[4:-1] == [" psnr ↑ ", " rmse_ch0 ↓ ", " rmse_ch1 ↓ "]
+    assert "Baseline arm: `+se`" in result["out"]
+    assert "(Δ " in next(line for line in result["out"].splitlines() if line.startswith("| baseline |"))
+
+
+def test_unknown_metric_or_baseline(ablation_story, tmp_path):
+    result = call("report", str(ablation_story["out"]), "--out", str(tmp_path), "--metrics", "lpips")
+    assert result["code"] == 2 and "no metric matches 'lpips'" in result["err"] and "psnr" in result["err"]
+    result = call("report", str(ablation_story["out"]), "--out", str(tmp_path), "--baseline", "+cbam")
+    assert result["code"] == 2 and "no arm '+cbam'" in result["err"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({"data_degradation": "bilinear"}, "their data differ (degradation: 'bicubic' vs 'bilinear')"),
+    ({"data_scale": 2}, "their data differ (scale: 4 vs 2)"),
+    ({"data_source": "synthetic-grid:40"}, "their data differ (source: 'synthetic-grid:12' vs 'synthetic-grid:40')"),
+])
+def test_mixed_data_is_refused(ablation_story, tmp_path, edit, message):
+    first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
+    edit_status(second, **edit)
+    result = call("report", str(first), str(second), "--out", str(tmp_path))
+    assert result["code"] == 2
+    err = " ".join(result["err"].split())  # the console wraps long lines
+    assert f"cannot put {first} and {second} in one table: {message}" in err
+    assert "report each group separately" in err
+    assert not (tmp_path / "report.md").exists()
+
+
+def test_mixed_metric_protocol_is_refused(ablation_story, tmp_path):
+    from srzoo_core.training.checkpoint import read, write_atomic
+
+    first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
+    tensors, meta = read(second / "last.safetensors")
+    meta["protocol"]["metrics"]["psnr"]["crop"] = 4
+    write_atomic(second / "last.safetensors", tensors, meta)
+    result = call("report", str(first), str(second), "--out", str(tmp_path))
+    assert result["code"] == 2 and "their metric protocol differ (metrics:" in " ".join(result["err"].split())
+
+
+def test_unfinished_runs_are_left_out_and_named(ablation_story, tmp_path):
+    runs = copy_runs(ablation_story, tmp_path, "baseline/seed0", "baseline/seed1", "+se/seed0")
+    edit_status(runs[2], status="interrupted")
+    result = call("report", *map(str, runs), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    assert f"**not included** (unfinished): `{runs[2]}` (interrupted)" in result["out"]
+    assert "2 finished runs in 1 arm (2 seeds per arm)" in result["out"]
+
+
+def test_not_a_run_folder(tmp_path):
+    result = call("report", str(tmp_path))
+    assert result["code"] == 2 and f"no run folders in {tmp_path}" in result["err"]
+    result = call("report", str(tmp_path / "missing"))
+    assert result["code"] == 2 and "does not exist" in result["err"]
+
+
+def test_option_differences_are_flagged(ablation_story, tmp_path):
+    first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
+    config = second / "config.yaml"
+    config.write_text(config.read_text().replace("lr: 0.0002", "lr: 0.001"))
+    result = call("report", str(first), str(second), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    assert "runs differ in options other than the spec and seed: lr (0.0002, 0.001)" in result["out"]
