@@ -27,6 +27,8 @@ bench: install
 
 catalogue: install
 	$(BIN)/python -m srzoo_core.registry.catalogue
+	$(BIN)/python docs/generate_catalogue.py
+	$(BIN)/python docs/generate_spec_errors.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info

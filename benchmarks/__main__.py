@@ -6,6 +6,7 @@
     python -m benchmarks --smoke              # tiny models: checks the suite runs; figures mean nothing
     python -m benchmarks --device cuda        # add the GPU section (AMP + channels_last, images/s)
     python -m benchmarks --only training,data # some sections only
+    python -m benchmarks --render benchmarks/results/<date>.json   # redo the .md from saved figures
 
 Sections: startup (4), training (1 overhead, 2 fast path, 3 distance to peak), data (6),
 scaling (7), inference (5), gpu. A section that fails is reported as such, never with a number.
@@ -17,6 +18,7 @@ import argparse
 import inspect
 import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -40,7 +42,21 @@ def _guarded(name: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_INFERENCE_LAUNCHER = """\
+import json, sys
+import torch  # what benchmarks.inference.run imports before it starts its workers
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) / 1024
+from benchmarks.inference import run
+result = run(**json.loads(sys.argv[1]))
+result["launcher_rss_mib"] = rss
+print("@@RESULT@@" + json.dumps(result, default=str))
+"""
+
+
 def _inference(plan: Any) -> dict[str, Any]:
+    """benchmarks.inference.run() in a fresh interpreter: its workers' ru_maxrss starts at the RSS of
+    the process that forks them (Linux carries it across fork + exec), which here would be this
+    suite's several GiB, not the worker's own peak."""
     try:
         from benchmarks import inference
     except ImportError as exc:
@@ -49,7 +65,19 @@ def _inference(plan: Any) -> dict[str, Any]:
         return {"not_run": "benchmarks.inference has no run() yet"}
     accepted = inspect.signature(inference.run).parameters
     kwargs = {k: v for k, v in {**plan.inference, "verbose": False}.items() if k in accepted}
-    return inference.run(**kwargs)
+    done = subprocess.run([sys.executable, "-c", _INFERENCE_LAUNCHER, json.dumps(kwargs)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("@@RESULT@@")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        raise RuntimeError(f"benchmarks.inference.run() failed: {tail[0]}")
+    result = json.loads(lines[-1].removeprefix("@@RESULT@@"))
+    from benchmarks.seams import probe
+
+    blocks = plan.inference.get("blocks", 16)
+    result["overlap_probe"] = probe(blocks=blocks, size=192 if blocks > 1 else 48, tile=128 if blocks > 1 else 32,
+                                    overlaps=(16, 32, 48) if blocks > 1 else (8, 16))
+    return result
 
 
 def run_sections(plan: Any, sections: tuple[str, ...], device: str) -> dict[str, Any]:
@@ -95,7 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results (default benchmarks/results)")
     parser.add_argument("--threads", type=int, help="torch threads, here and in the subprocesses (default: torch's, one per core)")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="rewrite the .md of an earlier run from its .json (no measuring)")
     args = parser.parse_args(argv)
+    if args.render:
+        from benchmarks.document import document
+
+        saved = json.loads(args.render.read_text())
+        args.render.with_suffix(".md").write_text(document(saved["meta"], saved["machine"], saved["results"]))
+        print(f"written: {args.render.with_suffix('.md')}", file=sys.stderr)
+        return 0
     if args.threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         import torch

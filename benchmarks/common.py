@@ -4,7 +4,10 @@ training loop driven for N steps, and the hand-written reference loop it is comp
 Timing model: a *repeat* runs N consecutive training iterations and yields the mean seconds per
 iteration; candidates are interleaved round by round (A B C, then C B A, ...) so slow drift of a
 shared machine hits every candidate alike, and every figure is the median over rounds. Ratios
-are the median of the per-round ratios (paired, so drift cancels within a round).
+are the median of the per-round ratios (paired, so drift cancels within a round). A round in
+which some candidate ran more than 15 % over its own best round was hit by outside load: it is
+flagged, left out of medians and ratios, and made up for by an extra round (at most twice the
+planned rounds).
 """
 
 from __future__ import annotations
@@ -82,25 +85,57 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def interleave(candidates: dict[str, Callable[[], dict[str, float]]], rounds: int) -> dict[str, list[dict[str, float]]]:
-    """Run each candidate once per round, alternating the order (A B C / C B A); per-candidate
-    list of whatever each repeat returned."""
+DISTURBED = 1.15  # a round where some candidate took > 1.15 × its own best round was hit by outside load
+
+
+def _mark_disturbed(results: dict[str, list[dict[str, float]]]) -> int:
+    """Flag the rounds in which any candidate ran > DISTURBED × its best; the number of clean rounds."""
+    names = list(results)
+    best = {k: min(r["step_s"] for r in v) for k, v in results.items()}
+    clean = 0
+    for i in range(len(results[names[0]])):
+        bad = any(results[k][i]["step_s"] > DISTURBED * best[k] for k in names)
+        for k in names:
+            results[k][i]["disturbed"] = bad
+        clean += not bad
+    return clean
+
+
+def interleave(candidates: dict[str, Callable[[], dict[str, float]]], rounds: int,
+               max_rounds: int | None = None) -> dict[str, list[dict[str, float]]]:
+    """Run each candidate once per round, alternating the order (A B C / C B A). Rounds disturbed
+    by outside load (see DISTURBED) are flagged, and more rounds are run, up to ``max_rounds``
+    (default twice ``rounds``), until ``rounds`` clean ones are in hand."""
     names = list(candidates)
     results: dict[str, list[dict[str, float]]] = {n: [] for n in names}
-    for r in range(rounds):
+    limit = max(rounds, max_rounds or 2 * rounds)
+    r = 0
+    while r < rounds or (r < limit and _mark_disturbed(results) < rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
             results[name].append(candidates[name]())
+        r += 1
+    _mark_disturbed(results)
     return results
 
 
+def kept(repeats: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The clean rounds, or every round when fewer than two are clean."""
+    clean = [r for r in repeats if not r.get("disturbed")]
+    return clean if len(clean) >= 2 else repeats
+
+
 def summary(repeats: list[dict[str, float]], key: str = "step_s") -> dict[str, Any]:
-    values = [r[key] for r in repeats]
-    return {"median": median(values), "min": min(values), "max": max(values), "repeats": values}
+    values = [r[key] for r in kept(repeats)]
+    return {"median": median(values), "min": min(values), "max": max(values), "kept": len(values),
+            "repeats": [r[key] for r in repeats], "disturbed": [bool(r.get("disturbed")) for r in repeats]}
 
 
 def paired_ratio(a: list[dict[str, float]], b: list[dict[str, float]], key: str = "step_s") -> float:
-    """Median over rounds of a/b (a and b measured in the same round)."""
-    return median([x[key] / y[key] for x, y in zip(a, b)])
+    """Median over rounds of a/b (a and b measured in the same round; clean rounds only, see kept)."""
+    pairs = [(x, y) for x, y in zip(a, b) if not x.get("disturbed")]
+    if len(pairs) < 2:
+        pairs = list(zip(a, b))
+    return median([x[key] / y[key] for x, y in pairs])
 
 
 # -- models ------------------------------------------------------------------------------------

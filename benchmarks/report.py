@@ -20,12 +20,17 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
+def _rounds(v: dict[str, Any]) -> str:
+    marks = v.get("disturbed") or [False] * len(v["repeats"])
+    return " ".join(f"[{_ms(x)}]" if bad else _ms(x) for x, bad in zip(v["repeats"], marks))
+
+
 def _loop_rows(section: dict[str, Any], cpu: dict[str, Any] | None, labels: dict[str, str]) -> list[list[Any]]:
-    return [[labels[k], _ms(v["median"]), _ms(v["min"]), _ms(v["max"]), " ".join(_ms(x) for x in v["repeats"]),
+    return [[labels[k], _ms(v["median"]), _ms(v["min"]), _ms(v["max"]), _rounds(v),
              _ms(cpu[k]["median"]) if cpu else "—"] for k, v in section.items()]
 
 
-LOOP_HEADER = ["loop", "median ms/iter", "min", "max", "each round", "CPU ms/iter (all threads)"]
+LOOP_HEADER = ["loop", "median ms/iter", "min", "max", "each round ([disturbed], left out)", "CPU ms/iter (all threads)"]
 LABELS = {"srzoo": "srzoo `TrainingLoop` (default: bf16 autocast + channels_last)",
           "bare_bf16": "hand-written, bf16 autocast + channels_last", "bare_fp32": "hand-written, fp32 eager NCHW (seed style)"}
 
@@ -121,4 +126,13 @@ def startup_markdown(r: dict[str, Any]) -> str:
 def inference_markdown(r: dict[str, Any]) -> str:
     from benchmarks.inference import markdown
 
-    return markdown(r)
+    text = markdown(r)
+    if "launcher_rss_mib" in r:
+        text += (f"\n\nRun from a fresh interpreter: each case's peak RSS (`ru_maxrss`) includes the RSS of the process that "
+                 f"started it ({r['launcher_rss_mib']:.0f} MiB, Python + torch), which Linux carries across fork + exec; "
+                 "`VmHWM` from /proc/self/status would be the case's own peak.")
+    if "overlap_probe" in r:
+        from benchmarks.seams import text as probe_text
+
+        text += f"\n\nSeam {probe_text(r['overlap_probe'])}."
+    return text

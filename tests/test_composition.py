@@ -55,7 +55,7 @@ def test_the_canonical_form_drops_defaults_scopes_and_unit_weights_and_reads_bac
     assert resolved.canonical() == str(resolved) == canonical
     assert resolve(canonical, host).canonical() == canonical
     assert resolved.adversarial and [(t.name, t.weight) for t in resolved.losses] == [("l1", 1.0), ("gan", 0.01)]
-    assert resolved.gen.all_params() == {"features": 64, "blocks": 16}
+    assert resolved.gen.all_params() == {"features": 64, "blocks": 16, "residual": False}
     assert [role for role, _ in resolved.terms()] == ["gen", "gen", "disc", "loss", "loss", "metric"]
 
 

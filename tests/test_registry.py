@@ -46,6 +46,7 @@ def test_describe_gives_every_field_and_the_parameter_schema(host):
         "params": [
             {"name": "features", "type": "int", "required": False, "default": 64},
             {"name": "blocks", "type": "int", "required": False, "default": 16},
+            {"name": "residual", "type": "bool", "required": False, "default": False},
         ],
     }
 

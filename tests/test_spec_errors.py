@@ -137,7 +137,7 @@ RESOLUTION_ERRORS = [
         error: 'srresnet' has no parameter 'blcks'
           gen=srresnet(blcks=8)
                        ^^^^^
-        hint: did you mean 'blocks'? 'srresnet' takes features: int = 64, blocks: int = 16
+        hint: did you mean 'blocks'? 'srresnet' takes features: int = 64, blocks: int = 16, residual: bool = false
     """),
     ('gen=srresnet(blocks=eight)', """
         error: parameter 'blocks' of 'srresnet' expects int, got eight (str)

@@ -69,7 +69,7 @@ def _check_tiling(tile: int, overlap: int) -> None:
         raise UsageError(f"--overlap must be >= 0, got {overlap}")
     if tile and overlap >= tile:
         raise UsageError(f"--overlap ({overlap}) must be smaller than --tile ({tile})",
-                         hint="e.g. --tile 128 --overlap 16, or --tile 0 to run untiled")
+                         hint="e.g. --tile 128 --overlap 32, or --tile 0 to run untiled")
 
 
 def _read(path: Path, kind: str) -> Any:
@@ -122,7 +122,7 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = 128, overlap: int = 16,
+def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = 128, overlap: int = 32,
                  device: str = "auto") -> dict[str, Any]:
     """The command's work, callable from Python: returns what it printed as a dict."""
     from srzoo_core.training.checkpoint import load_model
@@ -162,7 +162,7 @@ def upscale(
     source: Path = typer.Argument(..., metavar="IN", help="Photo (.png/.jpg/.bmp/.tif) or grid (.npy, (C,H,W) or (N,C,H,W))."),
     target: Path = typer.Argument(..., metavar="OUT", help="Output file: an image for photos, .npy for grids."),
     tile: int = typer.Option(128, "--tile", help="Tile size in input (LR) pixels; 0 = untiled."),
-    overlap: int = typer.Option(16, "--overlap", help="Overlap between tiles in LR pixels (see docs: exact when the "
+    overlap: int = typer.Option(32, "--overlap", help="Overlap between tiles in LR pixels (see docs: exact when the "
                                                       "model's receptive-field radius is <= overlap/4)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:

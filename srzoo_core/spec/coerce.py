@@ -14,6 +14,8 @@ def coerce(value: Any, annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         choices = typing.get_args(annotation)
+        if value is None and "none" in choices:  # the bare word none parses to None; here it names a choice
+            return "none"
         for choice in choices:
             if value == choice or (isinstance(value, str) and isinstance(choice, str) and value.lower() == choice.lower()):
                 return choice

@@ -23,10 +23,11 @@ exactly as in an untiled run (which also pads there).
 Consequences:
 
 - if ``r <= overlap // 4`` (receptive field ``2r + 1`` at most about half the overlap; with the
-  default overlap of 16, ``r <= 4``), tiled and untiled outputs agree up to floating-point rounding;
+  default overlap of 32, ``r <= 8``), tiled and untiled outputs agree up to floating-point rounding;
 - if ``r`` is larger (a deep SRResNet has a theoretical radius of ~40 LR pixels, though its
-  *effective* receptive field is much smaller), the difference is small, spread over the
-  cross-fade and without a visible seam; raise ``overlap`` to shrink it further. The cost of
+  *effective* receptive field is much smaller), the difference is small and spread over the
+  cross-fade (measured with a random SRResNet-16 on 512²: 0.1 % of the output's spread at overlap
+  32, but 7 % — a visible seam — at 16); raise ``overlap`` to shrink it further. The cost of
   tiling is the recomputed overlap: about ``(tile / (tile - overlap))²`` times the untiled work.
 
 Everything runs in float32 under ``torch.inference_mode()`` (the result is a normal tensor).
@@ -126,7 +127,7 @@ def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device) -> T
     return y[..., : h * scale, : w * scale].float()
 
 
-def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int = 128, overlap: int = 16,
+def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int = 128, overlap: int = 32,
                   device: str | torch.device = "cpu") -> Tensor:
     """Upscale ``lr`` (N, C, h, w) by ``scale`` with ``generator``; returns float32 (N, C_out, h*scale, w*scale) on the CPU.
 
@@ -258,7 +259,7 @@ def channel_names(metadata: dict[str, Any]) -> list[str]:
 
 
 def upscale_array(generator: nn.Module, metadata: dict[str, Any], array: np.ndarray, *, tile: int = 128,
-                  overlap: int = 16, device: str | torch.device = "cpu") -> np.ndarray:
+                  overlap: int = 32, device: str | torch.device = "cpu") -> np.ndarray:
     """Upscale a photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units.
 
     The array is normalised with the checkpoint's normaliser, upscaled by ``metadata["scale"]``

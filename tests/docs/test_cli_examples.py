@@ -35,8 +35,6 @@ ADD_ONS = {
 }
 INSTALL = re.compile(r"pip install\b.*?(" + "|".join(map(re.escape, ADD_ONS)) + ")")
 ENV_WORD = re.compile(r"[A-Z_][A-Z0-9_]*=.*")
-# Commands written concurrently (srzoo_core/cli/experiments.py): skipped until the CLI registers them.
-PENDING = {"ablate", "report", "explain"}
 
 
 @dataclass
@@ -157,8 +155,6 @@ def test_example(example: Example, environment, capsys):
     name = next((a for a in argv if not a.startswith("-")), None)
     if name is not None:
         command = cli_command(name)
-        if command is None and name in PENDING:
-            pytest.skip(f"'srzoo {name}' is not registered in the CLI yet")
         if command is None:
             pytest.fail(f"{example.source}:{example.line}: srzoo has no command {name!r}")
     for key in example.add_ons:

@@ -24,24 +24,11 @@ def load_natural():
     return module
 
 
-def ablate_registered() -> bool:
-    import importlib
-
-    import typer.main
-
-    from srzoo_core.cli.app import BUILTIN_COMMANDS, app
-
-    for module in BUILTIN_COMMANDS:
-        importlib.import_module(module)
-    return "ablate" in typer.main.get_command(app).commands
-
-
 def test_weather_script_help():
     out = subprocess.run(["bash", str(WEATHER), "--help"], capture_output=True, text=True, check=True).stdout
     assert "ITERS=5000" in out and "--data" in out and "set -e" not in out
 
 
-@pytest.mark.skipif(not ablate_registered(), reason="'srzoo ablate' is not registered in the CLI yet")
 def test_weather_script_plans_four_arms_times_three_seeds_with_the_same_options(tmp_path):
     wrapper = tmp_path / "srzoo"
     wrapper.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m srzoo_core.cli \"$@\"\n")
