@@ -10,7 +10,6 @@ the whole iteration (SRResNet, l1, batch 16; photos: 96×96 HR crops; grids: the
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import SrzooLoop, median, scratch_dir
-from benchmarks.plan import Plan, make_plan
+from benchmarks.plan import Plan, make_plan, standalone
 
 TARGET = 0.05
 
@@ -80,11 +79,7 @@ def run(plan: Plan | None = None, verbose: bool = False, builtin: dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    run(make_plan("smoke" if args.smoke else "quick" if args.quick else "full"), verbose=True)
+    standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
+
 SCALE = 4
 
 
@@ -126,7 +128,7 @@ def _max_abs_diff(a_path: str, b_path: str) -> tuple[float, float]:
     return worst, float(np.asarray(b).std())
 
 
-def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = 128, overlap: int = 16,
+def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
         photo_size: int = 1024, verbose: bool = True) -> dict[str, Any]:
     """Run every case (each in its own subprocess); return the results and print a Markdown table."""
     import torch

@@ -4,8 +4,11 @@ models, for checking that the suite runs at all; its figures mean nothing)."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from srzoo_core.training import DEFAULT_OVERLAP
 
 
 @dataclass
@@ -29,7 +32,7 @@ class Plan:
     dist_iters: int = 8        # torchrun comparison: iterations per run (the first 2 are not timed)
     startup_runs: int = 5
     inference: dict[str, Any] = field(default_factory=lambda: {
-        "sizes": (256, 512), "blocks": 16, "tile": 128, "overlap": 16, "photo_size": 512})
+        "sizes": (256, 512), "blocks": 16, "tile": 128, "overlap": DEFAULT_OVERLAP, "photo_size": 512})
     gpu_steps: int = 20
     gpu_rounds: int = 3
 
@@ -51,7 +54,7 @@ def make_plan(name: str) -> Plan:
     if name == "quick":
         return Plan(name="quick", rounds=3, steps=2, warm=1, rrdb_blocks=4, rrdb_rounds=2, rrdb_steps=1, peak_reps=2, grid_steps=3,
                     batches=(4, 16, 32), patches=(48, 96, 144), scaling_reps=1, dist_iters=5, startup_runs=3,
-                    inference={"sizes": (128, 256), "blocks": 16, "tile": 96, "overlap": 16, "photo_size": 256},
+                    inference={"sizes": (128, 256), "blocks": 16, "tile": 96, "overlap": DEFAULT_OVERLAP, "photo_size": 256},
                     gpu_steps=10, gpu_rounds=2)
     if name == "smoke":
         return Plan(name="smoke", rounds=2, steps=1, warm=1, batch=2, patch=24, blocks=1, rrdb_blocks=1, rrdb_rounds=2,
@@ -60,3 +63,12 @@ def make_plan(name: str) -> Plan:
                     inference={"sizes": (32,), "blocks": 1, "tile": 24, "overlap": 8, "photo_size": 32},
                     gpu_steps=3, gpu_rounds=2)
     raise ValueError(f"unknown plan {name!r}")
+
+
+def standalone(run: Callable[..., Any], doc: str | None, argv: list[str] | None = None) -> None:
+    """Command line of a single benchmark module (``python -m benchmarks.<module> [--quick|--smoke]``)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    run(make_plan("smoke" if args.smoke else "quick" if args.quick else "full"), verbose=True)

@@ -13,7 +13,6 @@ logged step; validation only at the end, so it is not in the rate).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -25,7 +24,7 @@ from typing import Any
 import torch
 
 from benchmarks.common import median, scratch_dir
-from benchmarks.plan import Plan, make_plan
+from benchmarks.plan import Plan, make_plan, standalone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,11 +127,7 @@ def run(plan: Plan | None = None, verbose: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    run(make_plan("smoke" if args.smoke else "quick" if args.quick else "full"), verbose=True)
+    standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

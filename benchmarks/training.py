@@ -12,7 +12,6 @@ hand-written loops, both in the main process (the default, ``workers=0``).
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
 
@@ -20,7 +19,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.common import BareLoop, SrzooLoop, esrgan_host, interleave, kept, median, paired_ratio, scratch_dir, summary
-from benchmarks.plan import Plan, make_plan
+from benchmarks.plan import Plan, make_plan, standalone
 
 OVERHEAD_TARGET, SRRESNET_SPEEDUP, RRDB_SPEEDUP, PEAK_TARGET = 1.05, 2.0, 1.6, 0.45
 PEAK_SHAPES = ((16, 64, 96), (16, 128, 48), (8, 256, 32))  # (N, C, H=W): 3×3 conv C→C, channels_last bf16
@@ -212,11 +211,7 @@ def run(plan: Plan | None = None, verbose: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args(argv)
-    run(make_plan("smoke" if args.smoke else "quick" if args.quick else "full"), verbose=True)
+    standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

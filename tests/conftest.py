@@ -108,3 +108,22 @@ def host() -> PluginHost:
     h.load_entry_points(installed_points(*STANDARD))
     h.add_plugin(ExtraComponents(), name="testing")
     return h
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `srzoo ARGS` in this process; return (exit code, stdout, stderr)."""
+    from srzoo_core.cli.app import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def cli(capsys):
+    """The CLI in-process: ``code, out, err = cli("train", ...)``."""
+    return lambda *args: run_cli(capsys, *args)

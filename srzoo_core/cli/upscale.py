@@ -20,6 +20,7 @@ import typer
 from srzoo_core.cli.app import app
 from srzoo_core.cli.output import stdout
 from srzoo_core.errors import UsageError
+from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # what srzoo_core.data reads and writes
 GRID_SUFFIXES = (".npy",)
@@ -122,7 +123,7 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = 128, overlap: int = 32,
+def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                  device: str = "auto") -> dict[str, Any]:
     """The command's work, callable from Python: returns what it printed as a dict."""
     from srzoo_core.training.checkpoint import load_model
@@ -161,8 +162,8 @@ def upscale(
     checkpoint: Path = typer.Argument(..., metavar="CKPT", help="Model checkpoint (.safetensors) from a run directory."),
     source: Path = typer.Argument(..., metavar="IN", help="Photo (.png/.jpg/.bmp/.tif) or grid (.npy, (C,H,W) or (N,C,H,W))."),
     target: Path = typer.Argument(..., metavar="OUT", help="Output file: an image for photos, .npy for grids."),
-    tile: int = typer.Option(128, "--tile", help="Tile size in input (LR) pixels; 0 = untiled."),
-    overlap: int = typer.Option(32, "--overlap", help="Overlap between tiles in LR pixels (see docs: exact when the "
+    tile: int = typer.Option(DEFAULT_TILE, "--tile", help="Tile size in input (LR) pixels; 0 = untiled."),
+    overlap: int = typer.Option(DEFAULT_OVERLAP, "--overlap", help="Overlap between tiles in LR pixels (see docs: exact when the "
                                                       "model's receptive-field radius is <= overlap/4)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:

@@ -45,8 +45,10 @@ import torch
 from torch import Tensor, nn
 
 from srzoo_core.errors import UsageError
+from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
 
 __all__ = ["blend_weights", "resolve_device", "tile_layout", "upscale_array", "upscale_tiled"]
+
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -127,7 +129,7 @@ def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device) -> T
     return y[..., : h * scale, : w * scale].float()
 
 
-def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int = 128, overlap: int = 32,
+def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                   device: str | torch.device = "cpu") -> Tensor:
     """Upscale ``lr`` (N, C, h, w) by ``scale`` with ``generator``; returns float32 (N, C_out, h*scale, w*scale) on the CPU.
 
@@ -258,8 +260,8 @@ def channel_names(metadata: dict[str, Any]) -> list[str]:
     return [f"c{i}" for i in range(channels)]
 
 
-def upscale_array(generator: nn.Module, metadata: dict[str, Any], array: np.ndarray, *, tile: int = 128,
-                  overlap: int = 32, device: str | torch.device = "cpu") -> np.ndarray:
+def upscale_array(generator: nn.Module, metadata: dict[str, Any], array: np.ndarray, *, tile: int = DEFAULT_TILE,
+                  overlap: int = DEFAULT_OVERLAP, device: str | torch.device = "cpu") -> np.ndarray:
     """Upscale a photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units.
 
     The array is normalised with the checkpoint's normaliser, upscaled by ``metadata["scale"]``

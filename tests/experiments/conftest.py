@@ -5,27 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-import srzoo_core.cli.experiments  # noqa: F401  (attaches ablate, report, explain to the app)
 from srzoo_core.cli.app import main
 
 TINY = "gen=srresnet(blocks=1,features=8) loss=l1"
 TRAIN = ["--data", "synthetic-grid:12", "--iters", "3", "--val-every", "3", "--batch", "2", "--precision", "fp32"]
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run `srzoo ARGS` in this process; return (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def cli(capsys):
-    return lambda *args: run_cli(capsys, *args)
 
 
 def call(*args: str) -> dict:

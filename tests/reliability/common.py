@@ -44,19 +44,6 @@ def error_count(text: str) -> int:
     return len(re.findall(r"(?:^|\s)error: ", text))
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run `srzoo ARGS` in this process; return (exit code, stdout, stderr)."""
-    from srzoo_core.cli.app import main
-
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 class Training:
     """`srzoo train TINY_SPEC CRASH_ARGS --out OUT --name NAME [extra]` in a subprocess, output to a log."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.common import Training, run_cli
+from tests.reliability.common import Training
 
 
 @pytest.fixture
@@ -17,10 +17,6 @@ def no_plots(monkeypatch):
     monkeypatch.setattr(plots, "plot_curves", lambda rows, path: path)
     monkeypatch.setattr(plots, "save_sample_panel", lambda path, *args, **kwargs: None)
 
-
-@pytest.fixture
-def cli(capsys):
-    return lambda *args: run_cli(capsys, *args)
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,9 @@
-"""Shared helpers for training tests: tiny models, tiny synthetic data, the CLI in-process."""
+"""Shared fixtures for training tests (the in-process `cli` fixture lives in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from srzoo_core.cli.app import main
-
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run `srzoo ARGS` in this process; return (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def cli(capsys):
-    return lambda *args: run_cli(capsys, *args)
 
 
 @pytest.fixture
