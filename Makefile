@@ -20,7 +20,7 @@ test: install
 	SRZOO_STRICT_PLUGINS=1 $(BIN)/python -m pytest
 
 train: install
-	$(BIN)/srzoo train --time 4m
+	$(BIN)/srzoo train --time 3m30s
 
 bench: install
 	$(BIN)/python -m benchmarks
