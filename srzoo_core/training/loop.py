@@ -20,8 +20,6 @@ import torch
 
 from srzoo_core.data import upsample
 from srzoo_core.training.evaluate import primary_metric
-from srzoo_core.training.progress import format_seconds
-from srzoo_core.training.steps import GAN
 
 DISC_WIN_WINDOW = 50  # consecutive logged adversarial steps with the discriminator always right
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -69,6 +67,7 @@ class TrainingLoop:
         self.bad_steps = 0
         self.disc_wins = 0
         self.warned_disc = False
+        self.time_slot = 0  # with a --time budget: the fifth of the budget last validated
         self.saved_step: int | None = trainer.step if cfg.resume else None  # of the last checkpoint written
 
     # -- evaluation --------------------------------------------------------------------------
@@ -237,8 +236,8 @@ class TrainingLoop:
             return self.t.step % self.val_every == 0
         kind, amount = self.t.config.budget
         slot = int(self.t.elapsed / (amount / 5))
-        due = slot > getattr(self, "_time_slot", 0)
-        self._time_slot = max(slot, getattr(self, "_time_slot", 0))
+        due = slot > self.time_slot
+        self.time_slot = max(slot, self.time_slot)
         return due
 
     def validation_point(self, phase: str) -> dict[str, float]:

@@ -4,8 +4,6 @@ lines otherwise (CI, files, pipes)."""
 from __future__ import annotations
 
 import sys
-import time
-from typing import Any
 
 from rich.console import Console
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,9 @@ from srzoo_core.training.config import TrainConfig
 from srzoo_core.training.device import choose
 from srzoo_core.training.distributed import DistContext
 from srzoo_core.training.ema import EMA
-from srzoo_core.training.evaluate import Evaluator, default_metric_spec, primary_metric
+from srzoo_core.training.evaluate import Evaluator, default_metric_spec
 from srzoo_core.training.progress import Reporter
-from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir, environment
+from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir
 from srzoo_core.training.steps import GAN, PIXEL, PRETRAIN, StepRunner
 from srzoo_core.training.stream import TrainStream
 
