@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-KINDS: tuple[str, ...] = ("gen", "disc", "block", "loss", "metric")
+KINDS: tuple[str, ...] = ("gen", "disc", "block", "loss", "metric", "deg", "datasource", "logger")
 
 KIND_NOUNS: dict[str, str] = {
     "gen": "generator",
@@ -49,6 +49,9 @@ KIND_NOUNS: dict[str, str] = {
     "block": "block",
     "loss": "loss",
     "metric": "metric",
+    "deg": "degradation",
+    "datasource": "data source",
+    "logger": "logger",
 }
 
 GENERATOR_SLOTS: tuple[str, ...] = ("body", "attention", "fusion", "upsampler")
@@ -64,6 +67,9 @@ CONTEXT_PARAMS: dict[str, tuple[str, ...]] = {
     "block": ("channels", "scale", "inner", "in_channels"),
     "loss": (),
     "metric": (),
+    "deg": (),
+    "datasource": (),
+    "logger": (),
 }
 
 

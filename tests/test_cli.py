@@ -146,7 +146,7 @@ def test_list_json_and_filters(cli):
     assert names("gen") == ["srresnet"] and names("blocks") == ["multiscale", "se"]
     assert names("s*") == ["srresnet", "se"] and names("block", "m*") == ["multiscale"] and names("gen", "x*") == []
     code, out, err = cli("list", "model", "s*")
-    assert (code, out) == (2, "") and err == "error: unknown kind 'model'\nhint: kinds are gen, disc, block, loss, metric\n"
+    assert (code, out) == (2, "") and err == "error: unknown kind 'model'\nhint: kinds are gen, disc, block, loss, metric, deg, datasource, logger\n"
 
 
 def test_list_table(cli):

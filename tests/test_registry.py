@@ -110,7 +110,7 @@ def test_list_filters_by_kind_and_wildcard_pattern():
     assert registry.list("loss", "nothing*") == []
     with pytest.raises(UnknownComponentError) as caught:
         registry.list("model")
-    assert caught.value.render() == "error: unknown kind 'model'\nhint: kinds are gen, disc, block, loss, metric"
+    assert caught.value.render() == "error: unknown kind 'model'\nhint: kinds are gen, disc, block, loss, metric, deg, datasource, logger"
     assert caught.value.exit_code == 2
     assert len(registry) == 6 and registry.names("gen") == ["rrdbnet", "srresnet"]
 
@@ -196,7 +196,7 @@ def test_a_lazy_factory_that_cannot_be_imported_is_one_clear_error():
     (dict(name="3d", kind="gen"), "invalid component name '3d': use letters, digits, '-' and '_', and begin with a letter or '_'"),
     (dict(name="a b", kind="gen"), "invalid component name 'a b': use letters, digits, '-' and '_', and begin with a letter or '_'"),
     (dict(name="g", kind="gen", aliases=("ok", "no way")), "invalid component name 'no way'"),
-    (dict(name="g", kind="model"), "unknown component kind 'model' for 'g'; kinds are gen, disc, block, loss, metric"),
+    (dict(name="g", kind="model"), "unknown component kind 'model' for 'g'; kinds are gen, disc, block, loss, metric, deg, datasource, logger"),
     (dict(name="b", kind="block"), "block 'b' must declare the slot it fills (one of body, attention, fusion, upsampler, wrapper)"),
     (dict(name="b", kind="block", slot="head"), "'b' names unknown slot 'head'; slots are body, attention, fusion, upsampler, wrapper"),
     (dict(name="l", kind="loss", slot="body"), "only blocks fill a slot; 'l' is a loss"),

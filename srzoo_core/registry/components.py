@@ -100,6 +100,9 @@ class ComponentInfo:
     requires: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     scales: tuple[int, ...] = ()
+    # generators: "module:attr" (or a callable) of ``detect(state_dict) -> (options, state_dict) | None``,
+    # which recognises this architecture's published weights (see interfaces.py)
+    detect_weights: Callable[..., Any] | str | None = None
     _resolved: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     _signature: list[Param] | None = field(default=None, repr=False, compare=False)
 
@@ -116,6 +119,8 @@ class ComponentInfo:
         self.scales = tuple(int(s) for s in self.scales)
         if self.scales and self.kind != "gen":
             raise RegistryError(f"only generators declare scales; {self.name!r} is a {KIND_NOUNS[self.kind]}")
+        if self.detect_weights is not None and self.kind != "gen":
+            raise RegistryError(f"only generators detect published weights; {self.name!r} is a {KIND_NOUNS[self.kind]}")
         if self.slots and self.kind not in ("gen", "disc"):
             raise RegistryError(f"only generators and discriminators have slots; {self.name!r} is a {KIND_NOUNS[self.kind]}")
         bad_slots = [s for s in (*self.slots, *([self.slot] if self.slot else [])) if s not in ALL_SLOTS]
@@ -128,9 +133,10 @@ class ComponentInfo:
         bad_requires = [r for r in self.requires if r not in ROLES]
         if bad_requires:
             raise RegistryError(f"{self.name!r} requires unknown role {bad_requires[0]!r}; roles are {', '.join(ROLES)}")
-        lazy = isinstance(self.factory, str) and re.fullmatch(r"[\w.]+:[\w.]+", self.factory)
-        if not lazy and not callable(self.factory):
-            raise RegistryError(f"factory of {self.name!r} must be a callable or a 'module:attr' string, not {self.factory!r}")
+        for what, target in (("factory", self.factory), ("detect_weights", self.detect_weights)):
+            lazy = isinstance(target, str) and re.fullmatch(r"[\w.]+:[\w.]+", target)
+            if (target is not None or what == "factory") and not lazy and not callable(target):
+                raise RegistryError(f"{what} of {self.name!r} must be a callable or a 'module:attr' string, not {target!r}")
 
     @property
     def qualified_name(self) -> str:
@@ -139,24 +145,31 @@ class ComponentInfo:
     def resolve(self) -> Callable[..., Any]:
         """The factory itself, importing its module on first use."""
         if self._resolved is None:
-            target: Any = self.factory
-            if isinstance(target, str):
-                module_name, _, attr = target.partition(":")
-                try:
-                    target = importlib.import_module(module_name)
-                    for part in attr.split("."):
-                        target = getattr(target, part)
-                except Exception as exc:  # a plugin module may raise anything while importing
-                    raise RegistryError(
-                        f"{KIND_NOUNS[self.kind]} {self.name!r} from {self.provider} cannot be loaded from "
-                        f"{self.factory!r}: {type(exc).__name__}: {exc}",
-                        hint=f"reinstall {self.provider.dist}, or run 'srzoo plugins' to see its status"
-                        if self.provider != SCRIPT_PROVIDER else "check the 'module:attr' reference and that the module imports",
-                    ) from exc
-                if not callable(target):
-                    raise RegistryError(f"{self.factory!r} (the factory of {self.name!r}) is not callable")
-            self._resolved = target
+            self._resolved = self._load(self.factory, "factory")
         return self._resolved
+
+    def resolve_detector(self) -> Callable[..., Any] | None:
+        """The generator's published-weights detector, or None when it declares none."""
+        return None if self.detect_weights is None else self._load(self.detect_weights, "weights detector")
+
+    def _load(self, target: Any, what: str) -> Callable[..., Any]:
+        if isinstance(target, str):
+            reference = target
+            module_name, _, attr = reference.partition(":")
+            try:
+                target = importlib.import_module(module_name)
+                for part in attr.split("."):
+                    target = getattr(target, part)
+            except Exception as exc:  # a plugin module may raise anything while importing
+                raise RegistryError(
+                    f"{KIND_NOUNS[self.kind]} {self.name!r} from {self.provider} cannot be loaded from "
+                    f"{reference!r}: {type(exc).__name__}: {exc}",
+                    hint=f"reinstall {self.provider.dist}, or run 'srzoo plugins' to see its status"
+                    if self.provider != SCRIPT_PROVIDER else "check the 'module:attr' reference and that the module imports",
+                ) from exc
+            if not callable(target):
+                raise RegistryError(f"{reference!r} (the {what} of {self.name!r}) is not callable")
+        return target
 
     def signature_params(self) -> list[Param]:
         """Every keyword parameter of the factory, context and slots included."""

@@ -37,6 +37,18 @@ class SrzooHooks:
         """Register metrics (kind ``metric``)."""
 
     @hookspec
+    def srzoo_register_degradations(self, register):
+        """Register degradations (kind ``deg``): what makes a training LR from its HR."""
+
+    @hookspec
+    def srzoo_register_datasources(self, register):
+        """Register data sources (kind ``datasource``): what ``--data`` reads."""
+
+    @hookspec
+    def srzoo_register_loggers(self, register):
+        """Register loggers (kind ``logger``): where ``--log`` sends a run's progress."""
+
+    @hookspec
     def srzoo_register_commands(self, app):
         """Add sub-commands to the ``srzoo`` typer application."""
 
@@ -48,6 +60,9 @@ COMPONENT_HOOKS: dict[str, str] = {
     "srzoo_register_blocks": "block",
     "srzoo_register_losses": "loss",
     "srzoo_register_metrics": "metric",
+    "srzoo_register_degradations": "deg",
+    "srzoo_register_datasources": "datasource",
+    "srzoo_register_loggers": "logger",
 }
 HOOK_NAMES: tuple[str, ...] = (*COMPONENT_HOOKS, "srzoo_register_commands")
 # hook name -> the arguments an implementation may take
