@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-STANDARD_PLUGINS := srgan blocks cgan losses perceptual metrics
+# The standard set (the README's install, listed in docs/catalogue.md) and the add-ons the tests
+# also need installed (srzoo-esrgan is the mission's example of `pip install srzoo-esrgan`).
+STANDARD_PLUGINS := srgan blocks cgan losses perceptual metrics degradations edsr rcan realesrgan span plksr swinir hat geo
+ADDON_PLUGINS := esrgan
 STAMP := $(VENV)/.srzoo-installed
 
 .PHONY: install test train bench catalogue clean
@@ -13,7 +16,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[dev]" $(foreach p,$(STANDARD_PLUGINS),-e plugins/srzoo-$(p))
+	$(PIP) install -q -c constraints.txt -e ".[dev]" $(foreach p,$(STANDARD_PLUGINS) $(ADDON_PLUGINS),-e plugins/srzoo-$(p))
 	touch $(STAMP)
 
 test: install
@@ -32,3 +35,15 @@ catalogue: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info
+
+# Wheels and sdists of the core and of every plugin in dist/, checked by twine (see docs/versioning.md).
+.PHONY: dist dist-check
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --sdist --wheel --outdir dist .
+	for plugin in plugins/*/; do $(BIN)/python -m build --sdist --wheel --outdir dist "$$plugin" || exit 1; done
+	$(BIN)/python -m twine check dist/*
+
+# A user's install by name: a fresh virtual environment gets srzoo-esrgan (and srzoo) from dist/.
+dist-check: dist
+	PYTHON=$(PYTHON) bash scripts/dist_check.sh dist

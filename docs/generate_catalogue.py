@@ -19,7 +19,8 @@ from docgen import DOCS, standard_plugins, update, main_args  # noqa: E402
 PAGE = DOCS / "catalogue.md"
 COMMAND = "python docs/generate_catalogue.py"
 SECTION = "catalogue"
-HEADINGS = {"gen": "Generators", "disc": "Discriminators", "block": "Blocks", "loss": "Losses", "metric": "Metrics"}
+HEADINGS = {"gen": "Generators", "disc": "Discriminators", "block": "Blocks", "loss": "Losses", "metric": "Metrics",
+            "deg": "Degradations", "datasource": "Data sources", "logger": "Loggers"}
 
 
 def standard_registry():
@@ -34,7 +35,7 @@ def standard_registry():
     missing = [d for d in wanted if plugin_key(d) not in loaded]
     if missing:
         raise SystemExit(f"not installed or broken: {', '.join(missing)}; run 'make install' ('srzoo plugins' shows why)")
-    return host.registry, [loaded[plugin_key(d)] for d in sorted(wanted)]
+    return host.registry, [host.records["srzoo"], *(loaded[plugin_key(d)] for d in sorted(wanted))]  # the core's built-ins too
 
 
 def cell(text: object) -> str:

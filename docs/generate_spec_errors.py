@@ -85,7 +85,7 @@ GROUPS: dict[str, list[Case]] = {
     ],
     "Names, kinds and plugins": [
         Case("A misspelt name", "gen=srresnt"),
-        Case("A name nothing installed has", "gen=edsr"),
+        Case("A name nothing installed has", "gen=vdsr"),
         Case("A component of an add-on that is not installed", "gen=rrdbnet"),
         Case("A component of a plugin that is not loaded", "gen=srresnet disc=patchgan loss=l1+0.01*gan",
              env={"SRZOO_DISABLED_PLUGINS": "cgan"}),

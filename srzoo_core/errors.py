@@ -58,3 +58,7 @@ class RegistryError(SrzooError):
 
 class UnknownComponentError(RegistryError, UsageError):
     """A component name or kind that the registry does not know (a usage error: exit code 2)."""
+
+
+class TrainingStopped(SrzooError):
+    """Training stopped early for a reason the user must know (diverging losses, a full disk)."""

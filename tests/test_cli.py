@@ -20,6 +20,7 @@ from tests import fakes
 SCRIPT = Path(sys.executable).with_name("srzoo")
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from srzoo_core.cli import main; main()"]
 SRGAN, BLOCKS = metadata.version("srzoo-srgan"), metadata.version("srzoo-blocks")
+CORE = metadata.version("srzoo")
 
 
 def srzoo(*args: str, pythonpath: Path | None = None, **env: str) -> subprocess.CompletedProcess:
@@ -141,10 +142,11 @@ def test_list_json_and_filters(cli):
     assert [(c["name"], c["kind"], c["plugin"], c["dist"], c["version"]) for c in json.loads(out)] == [
         ("srresnet", "gen", "srgan", "srzoo-srgan", SRGAN), ("vggstyle", "disc", "srgan", "srzoo-srgan", SRGAN),
         ("multiscale", "block", "blocks", "srzoo-blocks", BLOCKS), ("se", "block", "blocks", "srzoo-blocks", BLOCKS),
+        *[(name, "datasource", "srzoo", "srzoo", CORE) for name in ("builtin", "folder", "npy", "seed004", "synthetic_grid")],
     ]
     names = lambda *args: [c["name"] for c in json.loads(cli("list", *args, "--json")[1])]  # noqa: E731
     assert names("gen") == ["srresnet"] and names("blocks") == ["multiscale", "se"]
-    assert names("s*") == ["srresnet", "se"] and names("block", "m*") == ["multiscale"] and names("gen", "x*") == []
+    assert names("s*") == ["srresnet", "se", "seed004", "synthetic_grid"] and names("block", "m*") == ["multiscale"] and names("gen", "x*") == []
     code, out, err = cli("list", "model", "s*")
     assert (code, out) == (2, "") and err == "error: unknown kind 'model'\nhint: kinds are gen, disc, block, loss, metric, deg, datasource, logger\n"
 
@@ -184,7 +186,8 @@ def test_plugins_json(cli):
     code, out, _ = cli("plugins", "--json")
     records = {r["name"]: r for r in json.loads(out)}
     assert code == 0 and records["srgan"]["components"] == ["srresnet", "vggstyle"] and records["srgan"]["status"] == "ok"
-    assert all(r["status"] == "disabled" and r["error"] == "excluded by SRZOO_PLUGINS" for n, r in records.items() if n not in ("srgan", "blocks"))
+    assert all(r["status"] == "disabled" and r["error"] == "excluded by SRZOO_PLUGINS" for n, r in records.items() if n not in ("srgan", "blocks", "srzoo"))
+    assert records["srzoo"]["status"] == "ok" and "builtin" in records["srzoo"]["components"]  # the built-in data sources
 
 
 def test_spec_prints_the_canonical_form_the_components_and_the_parameter_count(cli):

@@ -191,7 +191,7 @@ def test_upscale_array_grid_applies_the_normaliser(grid_ckpt: Path) -> None:
     from srzoo_core.training.checkpoint import load_model
 
     generator, metadata = load_model(grid_ckpt)
-    mean, std = metadata["normaliser"]["mean"], metadata["normaliser"]["std"]
+    mean, std = metadata.normaliser["mean"], metadata.normaliser["std"]
     grid = np.random.default_rng(0).normal(size=(3, 2, 16, 16)).astype(np.float32)
     physical = grid * np.array(std, np.float32)[:, None, None] + np.array(mean, np.float32)[:, None, None]
     out = upscale_array(generator, metadata, physical, tile=0)
@@ -259,7 +259,7 @@ def test_cli_rejects_bad_inputs(photo_ckpt: Path, grid_ckpt: Path, tmp_path: Pat
     assert "not found" in _usage_error(_invoke(str(grid_ckpt), str(tmp_path / "missing.npy"), ok_out))
     assert "unsupported input" in _usage_error(_invoke(str(grid_ckpt), str(text), ok_out))
     assert "3 channel" in _usage_error(_invoke(str(grid_ckpt), str(three), ok_out, "--device", "cpu"))
-    assert "trained on photos" in _usage_error(_invoke(str(photo_ckpt), str(grid), ok_out, "--device", "cpu"))
+    assert "trained on photo data" in _usage_error(_invoke(str(photo_ckpt), str(grid), ok_out, "--device", "cpu"))
     assert "unsupported output" in _usage_error(_invoke(str(grid_ckpt), str(grid), str(tmp_path / "out.gif")))
     assert "output" in _usage_error(_invoke(str(grid_ckpt), str(grid), str(tmp_path / "out.png")))
     assert "does not exist" in _usage_error(_invoke(str(grid_ckpt), str(grid), str(tmp_path / "nope" / "out.npy")))
@@ -280,7 +280,7 @@ def test_cli_rejects_an_image_for_a_grid_model(grid_ckpt: Path, tmp_path: Path) 
     image = tmp_path / "lr.png"
     write_image(image, np.zeros((8, 8, 3), np.float32))
     message = _usage_error(_invoke(str(grid_ckpt), str(image), str(tmp_path / "out.png"), "--device", "cpu"))
-    assert "trained on grids" in message and "u, v" in message
+    assert "trained on grid data" in message and "u, v" in message
 
 
 def test_cli_rejects_a_wrong_channel_count_photo(photo_ckpt: Path, tmp_path: Path) -> None:

@@ -54,10 +54,10 @@ def test_plot_curves_without_rows_still_writes(tmp_path: Path) -> None:
 def test_photo_panel(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     arrays = [rng.random((6, 3, 32, 48), dtype=np.float32) * 1.2 - 0.1 for _ in range(4)]  # out of [0, 1]: clipped
-    image = _read_png(save_sample_panel(tmp_path / "photo.png", *arrays, kind="photo", channel_names=["R", "G", "B"]))
+    image = _read_png(save_sample_panel(tmp_path / "photo.png", *arrays, panel="rgb", channel_names=["R", "G", "B"]))
     assert image.shape[0] < image.shape[1] * 2  # 4 rows (at most 4 samples) of wide images, not 6
     grey = [rng.random((2, 1, 16, 16), dtype=np.float32) for _ in range(4)]
-    _read_png(save_sample_panel(tmp_path / "grey.png", *grey, kind="photo", channel_names=["Y"]))
+    _read_png(save_sample_panel(tmp_path / "grey.png", *grey, panel="rgb", channel_names=["Y"]))
 
 
 def test_grid_panel(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_grid_panel(tmp_path: Path) -> None:
     arrays[-1][:, 1] += 280.0  # a positive field (temperature-like) next to a signed one (wind-like)
     for a in arrays[:-1]:
         a[:, 1] += 280.0
-    path = save_sample_panel(tmp_path / "grid.png", *arrays, kind="grid", channel_names=["u", "t"],
+    path = save_sample_panel(tmp_path / "grid.png", *arrays, panel="fields", channel_names=["u", "t"],
                              titles=("LR", "bicubic", "SR", "HR"))
     _read_png(path)
 

@@ -209,7 +209,7 @@ RESOLUTION_ERRORS = [
         error: 'rrdbnet' is provided by srzoo-esrgan, which is not installed
           gen=rrdbnet
               ^^^^^^^
-        hint: install it with 'pip install srzoo-esrgan' (in a srzoo checkout: 'pip install -e plugins/srzoo-esrgan')
+        hint: install it with 'pip install srzoo-esrgan -c constraints.txt' (the constraint keeps the torch srzoo was installed with; in a srzoo checkout: 'pip install -c constraints.txt -e plugins/srzoo-esrgan')
     """),
     ('gen=tiny+se', """
         error: block 'se' fills slot 'attention', which generator 'tiny' does not have

@@ -37,6 +37,7 @@ def _root(
 # Modules whose decorators attach the built-in commands to ``app``.
 BUILTIN_COMMANDS: tuple[str, ...] = (
     "srzoo_core.cli.components", "srzoo_core.cli.train", "srzoo_core.cli.upscale", "srzoo_core.cli.experiments",
+    "srzoo_core.cli.export",
 )
 
 

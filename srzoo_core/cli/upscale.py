@@ -22,30 +22,27 @@ from srzoo_core.cli.output import stdout
 from srzoo_core.errors import UsageError
 from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # what srzoo_core.data reads and writes
-GRID_SUFFIXES = (".npy",)
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def _kind_of(path: Path, role: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return "photo"
-    if suffix in GRID_SUFFIXES:
-        return "grid"
-    raise UsageError(f"unsupported {role} file type {suffix or '(no extension)'!r}: {path}",
-                     hint="photos: " + ", ".join(IMAGE_SUFFIXES) + "; grids: .npy shaped (C, H, W) or (N, C, H, W)")
+def _modality_of(path: Path, role: str) -> Any:
+    from srzoo_core.data.modality import modalities, modality_for_file
+
+    found = modality_for_file(path)
+    if found is None:
+        known = "; ".join(f"{m.name}: {', '.join(m.suffixes)}" for m in modalities())
+        raise UsageError(f"unsupported {role} file type {path.suffix.lower() or '(no extension)'!r}: {path}", hint=known)
+    return found
 
 
-def _check_output(path: Path, kind: str) -> None:
+def _check_output(path: Path, kind: Any) -> None:
     """Fail before any work if the output cannot be written."""
-    out_kind = _kind_of(path, "output")
-    if out_kind != kind:
-        wanted = "an image file (" + ", ".join(IMAGE_SUFFIXES) + ")" if kind == "photo" else "a .npy file"
-        what = {"photo": "an image file", "grid": "a .npy grid file"}
-        raise UsageError(f"the input is {what[kind]} but the output {path} is {what[out_kind]}", hint=f"write {wanted}")
+    out_kind = _modality_of(path, "output")
+    if out_kind is not kind:
+        raise UsageError(f"the input is a {kind.name} file but the output {path} is a {out_kind.name} file",
+                         hint=f"write one of {', '.join(kind.suffixes)}")
     if path.is_dir():
-        raise UsageError(f"output {path} is a folder", hint="give a file name, e.g. out/upscaled" + (".png" if kind == "photo" else ".npy"))
+        raise UsageError(f"output {path} is a folder", hint=f"give a file name, e.g. out/upscaled{kind.suffixes[0]}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise UsageError(f"cannot write {path}: folder {parent} does not exist", hint=f"create it first (mkdir -p {parent})")
@@ -55,12 +52,12 @@ def _check_output(path: Path, kind: str) -> None:
         raise UsageError(f"cannot write {path}: permission denied")
 
 
-def _check_input(path: Path) -> str:
+def _check_input(path: Path) -> Any:
     if not path.exists():
         raise UsageError(f"input not found: {path}")
     if not path.is_file():
         raise UsageError(f"input {path} is not a file")
-    return _kind_of(path, "input")
+    return _modality_of(path, "input")
 
 
 def _check_tiling(tile: int, overlap: int) -> None:
@@ -73,48 +70,20 @@ def _check_tiling(tile: int, overlap: int) -> None:
                          hint="e.g. --tile 128 --overlap 32, or --tile 0 to run untiled")
 
 
-def _read(path: Path, kind: str) -> Any:
-    import numpy as np
-
-    if kind == "photo":
-        from srzoo_core.data import read_image
-
-        try:
-            return read_image(path)
-        except UsageError:
-            raise
-        except Exception as exc:  # a broken or foreign file: one message, no traceback
-            raise UsageError(f"cannot read image {path}: {exc}") from None
+def _read(path: Path, kind: Any) -> Any:
     try:
-        array = np.load(path, allow_pickle=False, mmap_mode="r")
-    except (OSError, ValueError, EOFError) as exc:
-        raise UsageError(f"cannot read {path} as a .npy array: {exc}") from None
-    if array.ndim not in (3, 4):
-        raise UsageError(f"{path} has shape {array.shape}; grids must be (C, H, W) or (N, C, H, W)")
-    return array
+        return kind.read(path)
+    except UsageError:
+        raise
+    except Exception as exc:  # a broken or foreign file: one message, no traceback
+        raise UsageError(f"cannot read {path}: {exc}") from None
 
 
-def _write(path: Path, kind: str, array: Any) -> None:
-    import numpy as np
-
+def _write(path: Path, kind: Any, array: Any) -> None:
     try:
-        if kind == "photo":
-            from srzoo_core.data import write_image
-
-            write_image(path, array)
-        else:
-            with open(path, "wb") as handle:
-                np.save(handle, array, allow_pickle=False)
+        kind.write(path, array)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _shape_text(shape: tuple[int, ...], kind: str) -> str:
-    if kind == "photo":
-        h, w, c = shape
-        return f"{w}×{h} ({c} channel{'s' if c != 1 else ''})"
-    *lead, h, w = shape
-    return f"{'×'.join(str(d) for d in lead)} × {h}×{w}"
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}", hint="the previous file, if any, is unchanged") from None
 
 
 def peak_rss_mib() -> float:
@@ -126,8 +95,9 @@ def peak_rss_mib() -> float:
 def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                  device: str = "auto") -> dict[str, Any]:
     """The command's work, callable from Python: returns what it printed as a dict."""
+    from srzoo_core.data.modality import modality
     from srzoo_core.training.checkpoint import load_model
-    from srzoo_core.training.inference import channel_names, data_kind, resolve_device, upscale_array
+    from srzoo_core.training.inference import resolve_device, upscale_array
 
     if device not in DEVICES and not device.startswith("cuda:"):
         raise UsageError(f"unknown device {device!r}", hint="use " + ", ".join(DEVICES))
@@ -135,24 +105,20 @@ def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int = DE
     kind = _check_input(source)
     _check_output(target, kind)
     torch_device = resolve_device(device)
-    generator, metadata = load_model(checkpoint)
-    model_kind = data_kind(metadata)
-    if model_kind != kind:
-        names = ", ".join(channel_names(metadata))
-        if model_kind == "grid":
-            raise UsageError(f"{checkpoint} was trained on grids ({metadata['channels']} channels: {names}) but {source} is an image",
-                             hint="pass a .npy array shaped (C, H, W) or (N, C, H, W) in physical units")
-        raise UsageError(f"{checkpoint} was trained on photos ({metadata['channels']} channels) but {source} is a .npy array",
-                         hint="pass a .png or .jpg image")
+    generator, description = load_model(checkpoint)
+    model_kind = modality(description.modality)
+    if model_kind is not kind:
+        names = ", ".join(c.label() for c in description.channels)
+        raise UsageError(f"{checkpoint} was trained on {model_kind.name} data ({len(description.channels)} channels: {names}) "
+                         f"but {source} is a {kind.name} file", hint=f"pass {model_kind.description}: {', '.join(model_kind.suffixes)}")
     array = _read(source, kind)
     start = time.perf_counter()
-    result = upscale_array(generator, metadata, array, tile=tile, overlap=overlap, device=torch_device)
+    result = upscale_array(generator, description, array, tile=tile, overlap=overlap, device=torch_device)
     seconds = time.perf_counter() - start
     _write(target, kind, result)
-    in_shape = tuple(array.shape) if kind == "grid" or array.ndim == 3 else (*array.shape, 1)
     return {
-        "output": str(target), "input_shape": in_shape, "output_shape": tuple(result.shape), "kind": kind,
-        "scale": int(metadata["scale"]), "device": str(torch_device), "tile": tile, "overlap": overlap,
+        "output": str(target), "input_shape": tuple(array.shape), "output_shape": tuple(result.shape), "kind": kind.name,
+        "scale": description.scale, "device": str(torch_device), "tile": tile, "overlap": overlap,
         "seconds": seconds, "peak_rss_mib": peak_rss_mib(),
     }
 
@@ -168,9 +134,12 @@ def upscale(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
     """Upscale a photo or a grid with a trained checkpoint, tile by tile."""
+    from srzoo_core.data.modality import modality
+
     info = upscale_file(checkpoint, source, target, tile=tile, overlap=overlap, device=device)
     tiling = f"tile {tile}, overlap {overlap}" if tile else "untiled"
     stdout.print(f"wrote {info['output']}", markup=False)
-    stdout.print(f"{_shape_text(info['input_shape'], info['kind'])} → {_shape_text(info['output_shape'], info['kind'])} "
+    kind = modality(info["kind"])
+    stdout.print(f"{kind.describe_shape(info['input_shape'])} → {kind.describe_shape(info['output_shape'])} "
                  f"(×{info['scale']}, {tiling}, {info['device']})", markup=False)
     stdout.print(f"time {info['seconds']:.2f} s, peak RSS {info['peak_rss_mib']:.0f} MiB", markup=False)

@@ -21,16 +21,24 @@ LR where not given made from the whole HR image, 8-bit quantised made from the w
 
 from __future__ import annotations
 
-from srzoo_core.data.bundle import DataBundle
-from srzoo_core.data.datasets import AUGMENTATIONS, CropDataset, PairDataset
-from srzoo_core.data.errors import DataError
-from srzoo_core.data.images import read_image, write_image
-from srzoo_core.data.loader import load_data
-from srzoo_core.data.normalise import Normaliser
-from srzoo_core.data.resize import DEGRADATIONS, degrade, imresize, upsample
-from srzoo_core.data.synthetic import synthetic_grid
+import importlib
+from typing import Any
 
-__all__ = [
-    "AUGMENTATIONS", "CropDataset", "DEGRADATIONS", "DataBundle", "DataError", "Normaliser", "PairDataset",
-    "degrade", "imresize", "load_data", "read_image", "synthetic_grid", "upsample", "write_image",
-]
+# name -> module: imported on first use, so that reading the registry (the built-in data sources
+# live in srzoo_core.data.sources) never imports torch
+_EXPORTS = {
+    "AUGMENTATIONS": "modality", "CropDataset": "datasets", "DEGRADATIONS": "resize", "DataBundle": "bundle",
+    "DataError": "errors", "DataRequest": "sources", "GRID": "modality", "Modality": "modality", "Normaliser": "normalise",
+    "PHOTO": "modality", "PairDataset": "datasets", "degrade": "resize", "imresize": "resize", "load_data": "loader",
+    "modality": "modality", "read_image": "images", "register_modality": "modality", "resolve_source": "loader",
+    "synthetic_grid": "synthetic", "upsample": "resize", "write_image": "images",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'srzoo_core.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"srzoo_core.data.{_EXPORTS[name]}"), name)
+
+
+__all__ = sorted(_EXPORTS)

@@ -7,7 +7,7 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
-from srzoo_core.data.datasets import AUGMENTATION_DOC
+from srzoo_core.data.modality import AUGMENTATION_DOC, Modality
 from srzoo_core.data.normalise import Normaliser
 from srzoo_core.data.resize import DEGRADATION_DOC
 
@@ -15,7 +15,7 @@ from srzoo_core.data.resize import DEGRADATION_DOC
 @dataclass
 class DataBundle:
     name: str                    # "builtin", "synthetic-grid", or the path given
-    kind: str                    # "photo" (values in [0, 1]) or "grid" (physical units)
+    modality: Modality           # photo (values in [0, 1]), grid (physical units), or a plugin's
     channels: int
     scale: int
     patch: int                   # HR training crop size
@@ -25,11 +25,15 @@ class DataBundle:
     val: Dataset
     test: Dataset | None
     channel_names: list[str]
+    units: list[str | None] = field(default_factory=list)   # per channel, where the source knows them
     lr_source: str = "degradation"   # "degradation" (made from HR) or "paired" (read from disk)
     augment: str = "none"            # "none", "flips" or "dihedral"
     seed: int = 0
     splits: dict[str, Any] = field(default_factory=dict)   # per split: where it came from, sizes, protocol
     extra: dict[str, Any] = field(default_factory=dict)    # source-specific facts (files, season, ...)
+
+    def channel_units(self) -> list[str | None]:
+        return list(self.units) if len(self.units) == self.channels else [None] * self.channels
 
     def describe(self) -> dict[str, Any]:
         """The data protocol as JSON-serialisable fields, for run directories and reports."""
@@ -50,9 +54,10 @@ class DataBundle:
             splits[split] = info
         return {
             "dataset": self.name,
-            "kind": self.kind,
+            "kind": self.modality.name,
             "channels": self.channels,
             "channel_names": list(self.channel_names),
+            "units": self.channel_units(),
             "scale": self.scale,
             "patch": self.patch,
             "lr_patch": self.patch // self.scale,

@@ -23,12 +23,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-AUGMENTATIONS: tuple[str, ...] = ("none", "flips", "dihedral")
-AUGMENTATION_DOC: dict[str, str] = {
-    "none": "no augmentation",
-    "flips": "random horizontal and vertical flips",
-    "dihedral": "random flips and 90-degree rotations (the 8 symmetries of the square)",
-}
+from srzoo_core.data.modality import AUGMENTATION_DOC, AUGMENTATIONS  # noqa: F401 - re-exported
 
 
 def _augment(lr: Tensor, hr: Tensor, mode: str, rng: np.random.Generator) -> tuple[Tensor, Tensor]:

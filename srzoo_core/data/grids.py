@@ -23,6 +23,7 @@ import torch
 from srzoo_core.data.bundle import DataBundle
 from srzoo_core.data.datasets import CropDataset, PairDataset
 from srzoo_core.data.errors import DataError
+from srzoo_core.data.modality import GRID
 from srzoo_core.data.normalise import Normaliser
 from srzoo_core.data.resize import degrade
 from srzoo_core.data.synthetic import CHANNEL_DOC, SYNTHETIC_DATA_SEED, SYNTHETIC_DEFAULT_SAMPLES, synthetic_grid
@@ -136,7 +137,7 @@ def assemble(*, name: str, train: np.ndarray, train_lr: np.ndarray | None, val: 
         splits["test"] = {"samples": int(test.shape[0]), "field": list(test.shape[2:]),
                           "source": notes.get("test", ""), "protocol": "every sample, full fields"}
     return DataBundle(
-        name=name, kind="grid", channels=channels, scale=scale, patch=eff, degradation=degradation,
+        name=name, modality=GRID, channels=channels, scale=scale, patch=eff, degradation=degradation,
         normaliser=norm, train=train_ds, val=val_ds, test=test_ds, channel_names=[f"ch{c}" for c in range(channels)],
         lr_source="paired" if train_lr is not None else "degradation", augment=augment, seed=seed, splits=splits,
         extra={"units": "physical units as stored; LR made before normalisation", **extra},

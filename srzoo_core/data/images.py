@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from srzoo_core.data.errors import DataError
+from srzoo_core.files import atomic_path
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -84,12 +85,13 @@ def write_image(path: str | Path, array: Any) -> Path:
     if p.suffix.lower() not in IMAGE_EXTENSIONS:
         raise DataError(f"cannot tell the image format of {p}; use one of {', '.join(IMAGE_EXTENSIONS)}")
     p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() in (".tif", ".tiff"):
-        iio.imwrite(p, a)
-    else:
-        extra = {}
-        if p.suffix.lower() in (".jpg", ".jpeg"):
-            extra = {"quality": 95}
-            a = a[:, :, :3] if a.ndim == 3 else a          # JPEG has no alpha
-        iio.imwrite(p, a, plugin="pillow", **extra)
+    with atomic_path(p) as tmp:
+        if p.suffix.lower() in (".tif", ".tiff"):
+            iio.imwrite(tmp, a)
+        else:
+            extra = {}
+            if p.suffix.lower() in (".jpg", ".jpeg"):
+                extra = {"quality": 95}
+                a = a[:, :, :3] if a.ndim == 3 else a          # JPEG has no alpha
+            iio.imwrite(tmp, a, plugin="pillow", **extra)
     return p

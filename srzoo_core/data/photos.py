@@ -24,6 +24,7 @@ import torch
 from srzoo_core.data.bundle import DataBundle
 from srzoo_core.data.datasets import CropDataset, PairDataset
 from srzoo_core.data.errors import DataError
+from srzoo_core.data.modality import PHOTO
 from srzoo_core.data.images import list_images, read_raw
 from srzoo_core.data.normalise import Normaliser
 from srzoo_core.data.resize import degrade
@@ -157,7 +158,7 @@ def assemble(*, name: str, train: list[Photo], val: list[Photo], test: list[Phot
     bits = {255.0: 8, 65535.0: 16}.get(white)
     extra = {**extra, "lr_quantisation": f"{bits}-bit" if bits and not paired else "none"}
     return DataBundle(
-        name=name, kind="photo", channels=channels, scale=scale, patch=patch, degradation=degradation,
+        name=name, modality=PHOTO, channels=channels, scale=scale, patch=patch, degradation=degradation,
         normaliser=Normaliser.unit(channels), train=train_ds, val=val_ds, test=test_ds,
         channel_names=["L"] if channels == 1 else ["R", "G", "B"], lr_source="paired" if paired else "degradation",
         augment=augment, seed=seed, splits=splits, extra=extra,

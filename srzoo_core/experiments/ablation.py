@@ -17,7 +17,8 @@ from typing import Any, Callable
 from srzoo_core.errors import SrzooError, UsageError
 from srzoo_core.experiments.changes import Arm, Change, expand
 from srzoo_core.training.config import TrainConfig, make_config
-from srzoo_core.training.rundir import RESUME, RunDir, write_text_atomic
+from srzoo_core.files import write_text_atomic
+from srzoo_core.training.rundir import RESUME, RunDir
 
 MANIFEST = "ablation.json"
 PER_RUN = ("spec", "seed", "out", "name", "resume")   # the options an ablation sets itself, per run
@@ -126,7 +127,10 @@ def existing_state(run: PlannedRun) -> str:
     found = folder.existing_spec()
     if found is None:
         return NEW
-    if not same_model(run.arm.spec, found):
+    if folder.description() is None:
+        raise UsageError(f"{run.path} holds a run of another spec or of an older srzoo ({found}), not recognisably "
+                         f"arm {run.arm.name!r}", hint="use another --out, or move that folder away")
+    if not same_model(run.arm.spec, folder):
         raise UsageError(f"{run.path} holds a run of another spec ({found}), not arm {run.arm.name!r} ({run.arm.spec})",
                          hint="use another --out, or move that folder away")
     differences = config_differences(run.config, run.path / "config.yaml")
@@ -138,18 +142,13 @@ def existing_state(run: PlannedRun) -> str:
     return RESUME_RUN if (run.path / RESUME).is_file() else RESTART
 
 
-def _roles(canonical: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in canonical.split(" ") if "=" in part)
-
-
-def same_model(planned: str, found: str) -> bool:
-    """The planned spec, as the trainer completed it (a default loss=l1 and metrics for the data)."""
-    want, have = _roles(planned), _roles(found)
-    if "metric" not in want:
-        have.pop("metric", None)
-    if "loss" not in want and have.get("loss") == "l1":
-        have.pop("loss")
-    return want == have
+def same_model(planned: str, folder: RunDir) -> bool:
+    """The run in ``folder`` was trained from the arm's spec (as the ablation wrote it)."""
+    description = folder.description()
+    if description is None:
+        raise UsageError(f"{folder.path} was written by an older srzoo and holds no run description",
+                         hint="use another --out, or move that folder away")
+    return description.training.get("spec") == planned
 
 
 def config_differences(config: TrainConfig, file: Path) -> list[str]:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from srzoo_core.build import build_discriminator, build_generator, count_parameters
+from srzoo_core.interfaces import optional_attribute
 from srzoo_core.spec.resolve import ResolvedSpec, resolve
 
 FLOP_RULE = ("FLOPs of one forward pass counted by torch.utils.flop_counter.FlopCounterMode: convolutions and matrix "
@@ -44,7 +45,7 @@ def discriminator_cost(resolved: ResolvedSpec, channels: int, scale: int, size: 
     if disc is None:
         return None
     hr = torch.zeros(1, channels, size * scale, size * scale)
-    inputs = (hr, torch.zeros(1, channels, size, size)) if getattr(disc, "needs_lr", False) else (hr,)
+    inputs = (hr, torch.zeros(1, channels, size, size)) if optional_attribute(disc, "disc", "needs_lr") else (hr,)
     return count_parameters(disc), forward_flops(disc, *inputs)
 
 

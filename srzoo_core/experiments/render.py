@@ -110,7 +110,7 @@ def metric_table(report: Report, which: str) -> list[str]:
     if which == "final":
         rows.append(["bicubic", "—", "—"] + [fmt(report.bicubic(m)) for m in report.metrics])
     for arm in report.arms:
-        row = [arm.name or "", f"`{short_spec(arm.spec)}`", str(len(arm.runs))]
+        row = [arm.name or "", f"`{short_spec(arm)}`", str(len(arm.runs))]
         if which == "best":
             row.append(", ".join(str((r.status.get("best") or {}).get("step", "?")) for r in arm.runs))
         row += [cell(arm.values(m, which)) + delta_cell(report.compare(arm, m, which)) for m in report.metrics]

@@ -12,6 +12,7 @@ from typing import Any
 from srzoo_core.errors import SpecError, UsageError
 from srzoo_core.experiments import stats
 from srzoo_core.experiments.runs import Collection, RunRecord
+from srzoo_core.interfaces import optional_attribute
 
 PER_RUN_OPTIONS = ("spec", "seed", "out", "name", "resume")
 PER_RUN_DATA = ("seed",)  # the seed drives training crops only; everything else must match
@@ -76,16 +77,12 @@ class Report:
         return stats.mean(values) if values else None
 
     def metric_spec(self) -> str | None:
-        return _role_parts(self.reference.spec).get("metric")
+        return self.reference.description.roles.get("metric")
 
 
-def _role_parts(canonical: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in canonical.split(" ") if "=" in part)
-
-
-def short_spec(canonical: str) -> str:
-    """The spec without its metric= part (the metrics are the report's protocol, the same for every row)."""
-    return " ".join(part for part in canonical.split(" ") if not part.startswith("metric="))
+def short_spec(arm: ArmResult) -> str:
+    """The arm's spec without its metric= part (the metrics are the report's protocol, the same for every row)."""
+    return arm.runs[0].description.without("metric")
 
 
 # -- comparability --------------------------------------------------------------------------
@@ -95,7 +92,7 @@ def check_comparable(runs: list[RunRecord]) -> None:
     """Refuse to tabulate runs with different data, scale, degradation or metric protocol."""
     first = runs[0]
     ref_data, ref_protocol = _data_key(first), first.protocol
-    ref_metrics = _role_parts(first.spec).get("metric")
+    ref_metrics = first.description.roles.get("metric")
     for run in runs[1:]:
         for what, mine, theirs in (("data", ref_data, _data_key(run)), ("metric protocol", ref_protocol, run.protocol)):
             if mine != theirs:
@@ -104,7 +101,7 @@ def check_comparable(runs: list[RunRecord]) -> None:
                     f"cannot put {first.path} and {run.path} in one table: their {what} differ "
                     f"({key}: {_short(_get(mine, key))} vs {_short(_get(theirs, key))})",
                     hint="a table compares runs trained and scored the same way; report each group separately")
-        theirs = _role_parts(run.spec).get("metric")
+        theirs = run.description.roles.get("metric")
         if theirs != ref_metrics:
             raise UsageError(f"cannot put {first.path} and {run.path} in one table: they are scored with different metrics "
                              f"({ref_metrics} vs {theirs})", hint="report each group separately")
@@ -196,7 +193,7 @@ def _pick_baseline(arms: list[ArmResult], wanted: str | None) -> ArmResult:
         except SpecError:  # not a valid spec: match it as written
             pass
     for arm in arms:
-        if spellings & {arm.name, arm.spec, short_spec(arm.spec)} or any(str(r.path) == wanted for r in arm.runs):
+        if spellings & {arm.name, arm.spec, short_spec(arm)} or any(str(r.path) == wanted for r in arm.runs):
             return arm
     names = ", ".join(a.label for a in arms)
     raise UsageError(f"no arm {wanted!r} among the runs", hint=f"--baseline takes an arm name or a canonical spec: {names}")
@@ -229,7 +226,7 @@ def _directions(metric_spec: str | None) -> dict[str, str]:
     out = {}
     for term in terms:
         metric = term.metric
-        out[term.name] = "→0" if getattr(metric, "best_at_zero", False) else ("↑" if term.higher_is_better else "↓")
+        out[term.name] = "→0" if optional_attribute(metric, "metric", "best_at_zero") else ("↑" if term.higher_is_better else "↓")
     return out
 
 
@@ -244,7 +241,7 @@ def _add_costs(report: Report) -> None:
     from srzoo_core.experiments.costs import generator_cost_of
 
     data = report.reference.data
-    channels, scale = int(report.reference.metadata.get("channels", data.get("channels", 3))), int(data.get("scale", 4))
+    channels, scale = len(report.reference.description.channels), report.reference.description.scale
     size = int(data.get("lr_patch") or max(1, int(data.get("patch", 64)) // scale))
     for arm in report.arms:
         try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from srzoo_core.errors import UsageError
 from srzoo_core.experiments.ablation import MANIFEST
+from srzoo_core.training.description import RunDescription
 from srzoo_core.training.rundir import LAST, SPEC_FILE, STATUS_FILE, RunDir
 
 
@@ -45,16 +46,19 @@ class RunRecord:
         return self.status.get("bicubic") or {}
 
     @cached_property
-    def metadata(self) -> dict[str, Any]:
-        """The model checkpoint's metadata (canonical spec, scale, channels, metric protocol)."""
+    def description(self) -> RunDescription:
+        """What the run is: from ``run.json``, or (run folders of the first build) its checkpoint."""
+        stored = self.status.get("description")
+        if stored is not None:
+            return RunDescription.from_dict(stored, str(self.path / STATUS_FILE))
         from srzoo_core.training.checkpoint import read
 
         _, meta = read(self.path / LAST)
-        return meta
+        return RunDescription.from_metadata(meta, str(self.path / LAST))
 
     @property
     def protocol(self) -> dict[str, Any]:
-        return self.metadata.get("protocol") or {}
+        return self.description.protocol
 
     @cached_property
     def records(self) -> list[dict[str, Any]]:

@@ -36,8 +36,7 @@ def missing_component(name: str, host: PluginHost, kind: str | None = None) -> t
         return None
     record = next((r for r in host.records.values() if plugin_key(r.dist) == plugin_key(dist)), None)
     if record is None:
-        return (f"{name!r} is provided by {dist}, which is not installed",
-                f"install it with 'pip install {dist}' (in a srzoo checkout: 'pip install -e plugins/{dist}')")
+        return (f"{name!r} is provided by {dist}, which is not installed", install_hint(dist))
     if record.status == DISABLED:
         return (f"{name!r} is provided by {dist}, which is not loaded ({record.error})",
                 f"add {record.name} to {ENV_ONLY}" if record.error.startswith("excluded") else f"remove {record.name} from {ENV_DISABLED}")
@@ -45,6 +44,21 @@ def missing_component(name: str, host: PluginHost, kind: str | None = None) -> t
         return (f"{name!r} is provided by {dist}, which failed to load: {record.error}",
                 "'srzoo plugins' shows every plugin's status; reinstall or fix it")
     return None
+
+
+def install_hint(dist: str) -> str:
+    return (f"install it with 'pip install {dist} -c constraints.txt' (the constraint keeps the torch srzoo was installed "
+            f"with; in a srzoo checkout: 'pip install -c constraints.txt -e plugins/{dist}')")
+
+
+def missing_file_type(suffix: str, host: PluginHost) -> tuple[str, str] | None:
+    """(message, hint) for a file type that a data source of this repository's plugins reads, when
+    that plugin is not available (``.nc`` → srzoo-xarray)."""
+    found = missing_component(suffix, host, "datasource")
+    if found is None:
+        return None
+    message, hint = found
+    return message.replace(f"{suffix!r} is provided by", f"{suffix} files are read by", 1), hint
 
 
 def collect(plugins_dir: Path) -> dict[str, dict[str, str]]:
@@ -60,9 +74,11 @@ def collect(plugins_dir: Path) -> dict[str, dict[str, str]]:
                 plugin = getattr(module, target.split(":")[1]) if ":" in target else module
                 for hook, kind in COMPONENT_HOOKS.items():
                     if hasattr(plugin, hook):
-                        def register(name, factory, kind=kind, aliases=(), **_):
+                        def register(name, factory, kind=kind, aliases=(), suffixes=(), **_):
                             for n in (name, *aliases):
                                 catalogue.setdefault(normalise(n), {})[kind] = dist
+                            for suffix in suffixes:  # file types a data source reads
+                                catalogue.setdefault(suffix.lower(), {})[kind] = dist
                         getattr(plugin, hook)(register=register)
         finally:
             sys.path.remove(str(pyproject.parent))

@@ -12,10 +12,9 @@ from typing import Any, Callable
 
 from srzoo_core.errors import RegistryError
 from srzoo_core.interfaces import ALL_SLOTS, CONTEXT_PARAMS, GENERATOR_SLOTS, KIND_NOUNS, KINDS
+from srzoo_core.spec.grammar import NAME_PATTERN, ROLES
 
 _MISSING = inspect.Parameter.empty
-NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*"  # component, parameter and role names, as the spec writes them
-ROLES: tuple[str, ...] = ("gen", "disc", "loss", "metric")  # the parts of a spec; ``requires`` names them
 
 
 def normalise(name: str) -> str:
@@ -103,6 +102,7 @@ class ComponentInfo:
     # generators: "module:attr" (or a callable) of ``detect(state_dict) -> (options, state_dict) | None``,
     # which recognises this architecture's published weights (see interfaces.py)
     detect_weights: Callable[..., Any] | str | None = None
+    suffixes: tuple[str, ...] = ()  # data sources: the file types they read (".nc"), for "provided by X" hints
     _resolved: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     _signature: list[Param] | None = field(default=None, repr=False, compare=False)
 
@@ -119,6 +119,9 @@ class ComponentInfo:
         self.scales = tuple(int(s) for s in self.scales)
         if self.scales and self.kind != "gen":
             raise RegistryError(f"only generators declare scales; {self.name!r} is a {KIND_NOUNS[self.kind]}")
+        self.suffixes = tuple(str(s).lower() for s in self.suffixes)
+        if self.suffixes and self.kind != "datasource":
+            raise RegistryError(f"only data sources declare file suffixes; {self.name!r} is a {KIND_NOUNS[self.kind]}")
         if self.detect_weights is not None and self.kind != "gen":
             raise RegistryError(f"only generators detect published weights; {self.name!r} is a {KIND_NOUNS[self.kind]}")
         if self.slots and self.kind not in ("gen", "disc"):

@@ -25,6 +25,9 @@ ENV_DISABLED = "SRZOO_DISABLED_PLUGINS"
 ENV_STRICT = "SRZOO_STRICT_PLUGINS"
 
 OK, ERROR, DISABLED = "ok", "error", "disabled"
+# The core's own components (the built-in data sources), registered through the same hooks as any
+# plugin's and always loaded: name -> module with hook implementations.
+BUILTIN_PLUGINS: dict[str, str] = {"srzoo": "srzoo_core.data.sources"}
 _CORE_REQUIREMENT = re.compile(r"^\s*srzoo\s*(?:[<>=!~;\[(]|$)", re.IGNORECASE)
 
 
@@ -70,13 +73,26 @@ def core_version() -> str:
 
 
 class PluginHost:
-    def __init__(self, only: set[str] | None = None, disabled: set[str] | None = None):
+    def __init__(self, only: set[str] | None = None, disabled: set[str] | None = None, builtins: bool = True):
         self.only = only
         self.disabled = disabled or set()
         self.manager = pluggy.PluginManager(PROJECT)
         self.manager.add_hookspecs(SrzooHooks)
         self.registry = Registry()
         self.records: dict[str, PluginRecord] = {}
+        if builtins:
+            self.load_builtins()
+
+    def load_builtins(self) -> None:
+        """The core's built-in plugins; like llm's default plugins, not subject to plugin selection."""
+        import importlib
+
+        for name, module in BUILTIN_PLUGINS.items():
+            record = PluginRecord(name=name, dist="srzoo", version=core_version(), module=module)
+            self.records[name] = record
+            self._install(importlib.import_module(module), record)
+            if record.status != OK:
+                raise PluginError(f"srzoo's built-in plugin {module} failed to load: {record.error}")
 
     @classmethod
     def from_environment(cls) -> "PluginHost":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from srzoo_core.registry.components import ROLES
+from srzoo_core.spec.grammar import ROLES
 
 Span = tuple[int, int]
 

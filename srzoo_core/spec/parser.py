@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from srzoo_core.errors import SpecError
-from srzoo_core.registry.components import NAME_PATTERN
+from srzoo_core.spec.grammar import NAME_PATTERN
 from srzoo_core.spec.ast import ROLES, Role, Spec, Span, Term, Value
 
 NAME = re.compile(NAME_PATTERN)

@@ -18,6 +18,7 @@ from srzoo_core.spec.parser import parse
 from srzoo_core.spec.printer import format_value, format_weight
 
 SLOT_ORDER = {slot: i for i, slot in enumerate(GENERATOR_SLOTS + DISCRIMINATOR_SLOTS)}
+_ROLE_FIELDS = {"gen": "gen", "disc": "disc", "loss": "losses", "metric": "metrics"}
 
 
 @dataclass
@@ -64,16 +65,33 @@ class ResolvedSpec:
         out += [("disc", t) for t in ([self.disc] if self.disc else []) + self.disc_blocks]
         return out + [("loss", t) for t in self.losses] + [("metric", t) for t in self.metrics]
 
-    def canonical(self) -> str:
-        """One spelling per meaning: registered names, blocks in slot order, default values dropped."""
-        parts = []
+    def parts(self) -> dict[str, str]:
+        """Each role's canonical expression (``{"gen": "srresnet+se", "loss": "l1+0.01*gan"}``), in role order."""
+        parts: dict[str, str] = {}
         for role, head, blocks in (("gen", self.gen, self.gen_blocks), ("disc", self.disc, self.disc_blocks)):
             if head:
-                parts.append(f"{role}=" + "+".join(t.canonical() for t in [head, *blocks]))
+                parts[role] = "+".join(t.canonical() for t in [head, *blocks])
         for role, terms in (("loss", self.losses), ("metric", self.metrics)):
             if terms:
-                parts.append(f"{role}=" + "+".join(t.canonical() for t in terms))
-        return " ".join(parts)
+                parts[role] = "+".join(t.canonical() for t in terms)
+        return parts
+
+    def canonical(self) -> str:
+        """One spelling per meaning: registered names, blocks in slot order, default values dropped."""
+        return " ".join(f"{role}={text}" for role, text in self.parts().items())
+
+    def with_defaults(self, host: PluginHost | None = None, **defaults: str) -> "ResolvedSpec":
+        """This spec with each role it leaves out (``loss=``, ``metric=``) filled from ``defaults``,
+        resolved as objects: the spec itself is never printed and parsed again."""
+        missing = {role: text for role, text in defaults.items() if not getattr(self, _ROLE_FIELDS[role])}
+        if not missing:
+            return self
+        extra = resolve(" ".join(f"{role}={text}" for role, text in missing.items()), host)
+        out = ResolvedSpec(self.spec, self.gen, list(self.gen_blocks), self.disc, list(self.disc_blocks),
+                           list(self.losses), list(self.metrics))
+        for role in missing:
+            setattr(out, _ROLE_FIELDS[role], getattr(extra, _ROLE_FIELDS[role]))
+        return out
 
     @property
     def adversarial(self) -> bool:

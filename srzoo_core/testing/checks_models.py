@@ -8,9 +8,15 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from srzoo_core.interfaces import GENERATOR_SLOTS
+from srzoo_core.interfaces import GENERATOR_SLOTS, optional_attribute
 from srzoo_core.registry import ComponentInfo
-from srzoo_core.testing._kit import CheckFailed, Recorder, channels_word, describe_exception, require
+from srzoo_core.testing._kit import (
+    CheckFailed,
+    Recorder,
+    channels_word,
+    describe_exception,
+    require,
+)
 
 GEN_CHANNELS = (1, 2, 3, 4)
 GEN_INPUT = (16, 32)      # H, W: not square (catches swapped axes), multiples of 16 (fits encoder-decoders)
@@ -168,7 +174,7 @@ def generator(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], p
 
 def call_discriminator(disc: nn.Module, x: torch.Tensor) -> Any:
     """``disc(x)``, or ``disc(x, lr)`` with an LR of a quarter the size when ``needs_lr`` is set."""
-    if getattr(disc, "needs_lr", False):
+    if optional_attribute(disc, "disc", "needs_lr"):
         n, c, h, w = x.shape
         return disc(x, torch.rand(n, c, h // 4, w // 4))
     return disc(x)

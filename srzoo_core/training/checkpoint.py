@@ -31,6 +31,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from srzoo_core.errors import UsageError
+from srzoo_core.files import fsync_dir
 
 META_KEY = "srzoo"
 CHECKSUM_KEY = "srzoo_sha256"  # over the metadata and every tensor: a flipped byte anywhere is caught
@@ -112,7 +113,7 @@ def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[st
         if isinstance(exc, (OSError, SafetensorError)):
             raise _write_error(exc, path) from exc
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _write_error(exc: BaseException, path: Path) -> OSError:
@@ -124,19 +125,6 @@ def _write_error(exc: BaseException, path: Path) -> OSError:
         code = int(found.group(1)) if found else errno.EIO
         reason = os.strerror(code) if found else str(exc)
     return OSError(code, f"cannot write checkpoint: {reason}", str(path))
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems do not support fsync on directories; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -195,21 +183,44 @@ def save_model(path: Path, generator_state: dict[str, torch.Tensor], metadata: d
     write_atomic(path, with_prefix(generator_state, "gen"), {"type": "model", **metadata})
 
 
-def load_model(path: Path, host: Any = None) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild the generator of a model checkpoint from its own metadata and load its weights."""
-    from srzoo_core.build import build_generator
-    from srzoo_core.spec.resolve import resolve
+def load_model(path: Path, host: Any = None) -> tuple[torch.nn.Module, Any]:
+    """Rebuild the generator of a model checkpoint from its run description and load its weights.
+    Only the generator's components are needed: losses, metrics and the discriminator may be gone."""
+    from srzoo_core.training.description import RunDescription
 
     tensors, metadata = read(path)
     if metadata.get("type") not in ("model", "resume"):
         raise CheckpointError(f"{path} is not a model checkpoint")
-    resolved = resolve(metadata["spec"], host)
-    generator = build_generator(resolved, in_channels=metadata["channels"], out_channels=metadata["channels"], scale=metadata["scale"])
+    description = RunDescription.from_metadata(metadata, str(path))
+    generator = build_checkpoint_generator(description, host, path)
     key = "gen" if metadata.get("type") == "model" else "ema"
     state = prefixed(tensors, key) or prefixed(tensors, "gen_raw")
     try:
         generator.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(f"weights in {path} do not fit {metadata['spec']!r}: {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(f"weights in {path} do not fit {description.role_spec('gen')!r}: {str(exc).splitlines()[0]}") from None
     generator.eval()
-    return generator, metadata
+    return generator, description
+
+
+def build_checkpoint_generator(description: Any, host: Any, path: Path | str) -> torch.nn.Module:
+    """The generator a description names, built from its ``gen=`` part alone; a missing plugin is
+    named with the distribution and version the checkpoint recorded."""
+    from srzoo_core.build import build_generator
+    from srzoo_core.errors import SpecError
+    from srzoo_core.registry import get_host
+    from srzoo_core.registry.catalogue import install_hint
+    from srzoo_core.spec.resolve import resolve
+
+    host = host or get_host()
+    for record in description.generator_components():
+        if host.registry.find(record.name, record.kind) is None:
+            noun = "generator" if record.kind == "gen" else record.kind
+            raise CheckpointError(f"{path} needs {noun} {record.name!r} from {record.dist} {record.version} "
+                                  f"(plugin {record.plugin!r}), which is not installed", hint=install_hint(record.dist))
+    try:
+        resolved = resolve(description.role_spec("gen"), host)
+    except SpecError as exc:
+        raise CheckpointError(f"{path} cannot be rebuilt: {exc.message}", hint=exc.hint) from None
+    channels = len(description.channels)
+    return build_generator(resolved, in_channels=channels, out_channels=channels, scale=description.scale)

@@ -19,12 +19,8 @@ from typing import Any, Callable
 import torch
 
 from srzoo_core.build import MetricTerm
-
-
-def default_metric_spec(kind: str, scale: int) -> str:
-    if kind == "photo":
-        return f"psnr(space=y,crop={scale})+ssim(space=y,crop={scale})"
-    return "psnr(space=channel)+ssim(space=channel)+rmse+mae+bias+corr"
+from srzoo_core.data.modality import Modality
+from srzoo_core.interfaces import optional_attribute
 
 
 def _uses_data_range(metric: Any) -> bool:
@@ -34,7 +30,7 @@ def _uses_data_range(metric: Any) -> bool:
 @dataclass
 class Evaluator:
     metrics: list[MetricTerm]
-    kind: str
+    modality: Modality
     channel_names: list[str]
     denormalise: Callable[[torch.Tensor], torch.Tensor]
     field_min: torch.Tensor | None = None
@@ -42,8 +38,8 @@ class Evaluator:
 
     @classmethod
     def for_data(cls, metrics: list[MetricTerm], data: Any, val_set: Any) -> "Evaluator":
-        evaluator = cls(metrics, data.kind, list(data.channel_names), data.normaliser.denormalise)
-        if data.kind == "grid":
+        evaluator = cls(metrics, data.modality, list(data.channel_names), data.normaliser.denormalise)
+        if data.modality.scales_by_range:
             lows, highs = [], []
             for _, hr in _batches(val_set, 64):
                 physical = evaluator.denormalise(hr).double()
@@ -54,19 +50,14 @@ class Evaluator:
         return evaluator
 
     def protocol(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "metrics": {m.name: m.metric.protocol() for m in self.metrics}}
-        if self.kind == "photo":
-            out["output"] = "clipped to [0,1] and quantised to 8 bits"
-        else:
-            out["output"] = "de-normalised to physical units"
+        out: dict[str, Any] = {"kind": self.modality.name, "metrics": {m.name: m.metric.protocol() for m in self.metrics},
+                               "output": self.modality.output_note()}
+        if self.field_min is not None:
             out["scaled_range"] = {n: [float(lo), float(hi)] for n, lo, hi in zip(self.channel_names, self.field_min, self.field_max)}
         return out
 
     def _domain(self, x: torch.Tensor) -> torch.Tensor:
-        physical = self.denormalise(x.float()).double()
-        if self.kind == "photo":
-            return torch.round(physical.clamp(0, 1) * 255) / 255
-        return physical
+        return self.modality.scoring_domain(self.denormalise(x.float()).double())
 
     def _scaled(self, physical: torch.Tensor) -> torch.Tensor:
         low = self.field_min.view(1, -1, 1, 1).to(physical)
@@ -83,7 +74,7 @@ class Evaluator:
                 raise ValueError(f"the model's output {tuple(sr.shape)} does not match the target {tuple(hr.shape)}")
             sr_d, hr_d = self._domain(sr), self._domain(hr)
             for term in self.metrics:
-                a, b = (self._scaled(sr_d), self._scaled(hr_d)) if self.kind == "grid" and _uses_data_range(term.metric) else (sr_d, hr_d)
+                a, b = (self._scaled(sr_d), self._scaled(hr_d)) if self.field_min is not None and _uses_data_range(term.metric) else (sr_d, hr_d)
                 values = term.metric(a, b).double()
                 sums[term.name] = sums.get(term.name, 0) + values.sum(0)
             count += hr.shape[0]
@@ -95,7 +86,7 @@ class Evaluator:
                 continue
             for name, value in zip(self.channel_names, mean.tolist()):
                 results[f"{term.name}_{name}"] = value
-            if self.kind == "photo" or _uses_data_range(term.metric):
+            if self.modality.summary_for_per_channel or _uses_data_range(term.metric):
                 results[term.name] = float(mean.mean())
         return results
 
@@ -114,6 +105,6 @@ def _batches(dataset: Any, batch: int):
 def primary_metric(metrics: list[MetricTerm], results: dict[str, float]) -> tuple[str, bool]:
     """The metric that picks the best checkpoint: the first one with a single summary value."""
     for term in metrics:
-        if term.name in results and not getattr(term.metric, "best_at_zero", False):
+        if term.name in results and not optional_attribute(term.metric, "metric", "best_at_zero"):
             return term.name, term.higher_is_better
     raise ValueError("no metric gives a single summary value to choose the best checkpoint")

@@ -45,9 +45,10 @@ import torch
 from torch import Tensor, nn
 
 from srzoo_core.errors import UsageError
+from srzoo_core.interfaces import optional_attribute
 from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
 
-__all__ = ["blend_weights", "resolve_device", "tile_layout", "upscale_array", "upscale_tiled"]
+__all__ = ["blend_weights", "normaliser_of", "resolve_device", "tile_layout", "upscale_array", "upscale_tiled"]
 
 
 
@@ -108,7 +109,7 @@ def blend_weights(length: int, scale: int, overlap: int, first: bool, last: bool
 def _size_multiple(generator: nn.Module) -> int:
     """Generators that need input sizes divisible by some number (e.g. an encoder-decoder) may
     say so with an int attribute ``size_multiple``; tiles are then padded (replicate) and cropped."""
-    multiple = getattr(generator, "size_multiple", 1)
+    multiple = optional_attribute(generator, "gen", "size_multiple")
     return int(multiple) if isinstance(multiple, int) and multiple > 1 else 1
 
 
@@ -234,76 +235,39 @@ def _identity_normaliser() -> Any:
     return _Identity()
 
 
-def normaliser_of(metadata: dict[str, Any]) -> Any:
-    """The checkpoint's normaliser (identity when the checkpoint stores none)."""
-    state = metadata.get("normaliser")
-    if not state:
+def normaliser_of(description: Any) -> Any:
+    """The run's normaliser (identity when the checkpoint stores none)."""
+    if not description.normaliser:
         return _identity_normaliser()
     from srzoo_core.data import Normaliser
 
-    return Normaliser.from_state(state)
+    return Normaliser.from_state(description.normaliser)
 
 
-def data_kind(metadata: dict[str, Any]) -> str:
-    data = metadata.get("data") or {}
-    kind = data.get("kind", "photo")
-    if kind not in ("photo", "grid"):
-        raise UsageError(f"the checkpoint describes its data as {kind!r}; expected 'photo' or 'grid'")
-    return kind
-
-
-def channel_names(metadata: dict[str, Any]) -> list[str]:
-    names = (metadata.get("data") or {}).get("channel_names")
-    channels = int(metadata["channels"])
-    if names and len(names) == channels:
-        return [str(n) for n in names]
-    return [f"c{i}" for i in range(channels)]
-
-
-def upscale_array(generator: nn.Module, metadata: dict[str, Any], array: np.ndarray, *, tile: int = DEFAULT_TILE,
+def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, tile: int = DEFAULT_TILE,
                   overlap: int = DEFAULT_OVERLAP, device: str | torch.device = "cpu") -> np.ndarray:
-    """Upscale a photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units.
+    """Upscale an array in the layout of the run's modality (a photo (H, W, C) in [0, 1], a grid
+    (C, H, W) / (N, C, H, W) in physical units) with a checkpoint's generator and description.
 
-    The array is normalised with the checkpoint's normaliser, upscaled by ``metadata["scale"]``
-    with :func:`upscale_tiled`, denormalised, and returned as float32 in the input's layout
-    (photos clipped to [0, 1]). A layout or channel count that does not fit the checkpoint is a
-    :class:`~srzoo_core.errors.UsageError`.
+    The array is normalised with the run's normaliser, upscaled by ``description.scale`` with
+    :func:`upscale_tiled`, de-normalised, and returned as float32 in the input's layout. A layout or
+    channel count that does not fit the checkpoint is a :class:`~srzoo_core.errors.UsageError`.
     """
-    kind = data_kind(metadata)
-    channels = int(metadata["channels"])
-    scale = int(metadata["scale"])
+    from srzoo_core.data.modality import modality
+
+    kind = modality(description.modality)
+    channels = len(description.channels)
     array = np.asarray(array)
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise UsageError(f"expected a real-valued numeric array, got dtype {array.dtype}")
-    names = ", ".join(channel_names(metadata))
-    if kind == "photo":
-        if array.ndim == 2:
-            array = array[:, :, None]
-        if array.ndim != 3:
-            raise UsageError(f"a photo checkpoint takes an image shaped (H, W, C); got shape {array.shape}")
-        if array.shape[2] != channels:
-            raise UsageError(f"the image has {array.shape[2]} channel(s) but the checkpoint was trained on {channels} ({names})",
-                             hint="convert the image (e.g. to RGB or greyscale) to match the checkpoint")
-        batch = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
-    else:
-        if array.ndim not in (3, 4):
-            raise UsageError(f"a grid checkpoint takes an array shaped (C, H, W) or (N, C, H, W); got shape {array.shape}")
-        c = array.shape[-3]
-        if c != channels:
-            raise UsageError(f"the array has {c} channel(s) (axis -3 of shape {array.shape}) but the checkpoint was trained on {channels} ({names})",
-                             hint="grids are channels-first: (C, H, W) or (N, C, H, W)")
-        batch = torch.from_numpy(np.array(array, dtype=np.float32, order="C"))  # a copy: inputs may be read-only (mmap)
-        if array.ndim == 3:
-            batch = batch.unsqueeze(0)
+    batch_array, layout = kind.to_batch(array)
+    if batch_array.shape[1] != channels:
+        names = ", ".join(c.label() for c in description.channels)
+        raise UsageError(f"the input has {batch_array.shape[1]} channel(s) but the checkpoint was trained on {channels} ({names})",
+                         hint=f"give {kind.description} with {channels} channel(s), in the layout of {kind.name} inputs")
+    batch = torch.from_numpy(batch_array)
     if not torch.isfinite(batch).all():
         raise UsageError("the input holds NaN or infinite values", hint="fill or mask missing values before upscaling")
-    normaliser = normaliser_of(metadata)
-    x = normaliser.normalise(batch)
-    y = upscale_tiled(generator, x, scale, tile=tile, overlap=overlap, device=device)
-    y = normaliser.denormalise(y)
-    if kind == "photo":
-        y = y.clamp_(0.0, 1.0)[0].permute(1, 2, 0)
-    elif array.ndim == 3:
-        y = y[0]
-    return np.ascontiguousarray(y.numpy(), dtype=np.float32)
-
+    normaliser = normaliser_of(description)
+    y = upscale_tiled(generator, normaliser.normalise(batch), description.scale, tile=tile, overlap=overlap, device=device)
+    return kind.from_batch(normaliser.denormalise(y).numpy(), layout)

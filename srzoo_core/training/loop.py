@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from srzoo_core.data import upsample
+from srzoo_core.errors import TrainingStopped
 from srzoo_core.training.evaluate import primary_metric
 
 DISC_WIN_WINDOW = 50  # consecutive logged adversarial steps with the discriminator always right
@@ -111,7 +112,7 @@ class TrainingLoop:
         nearest = torch.nn.functional.interpolate(lr, scale_factor=scale, mode="nearest")
         show = lambda x: self.t.data.normaliser.denormalise(x).numpy()  # noqa: E731
         save_sample_panel(self.t.rundir.file(f"samples/{name}.png"), show(nearest), show(self.bicubic(lr)), show(sr), show(hr),
-                          self.t.data.kind, list(self.t.data.channel_names))
+                          self.t.data.modality.panel, list(self.t.data.channel_names))
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -148,14 +149,15 @@ class TrainingLoop:
         main = t.dist.is_main
         if main:
             fresh = not cfg.resume
-            t.rundir.start(t.canonical, {**cfg.as_dict(), "spec": t.canonical}, _environment(t), fresh)
+            t.rundir.start(t.canonical, {**cfg.as_dict(), "spec": t.canonical}, t.description.environment, fresh,
+                           description=t.description.to_dict())
             if cfg.resume:
                 t.rundir.truncate_after(t.step)
             baseline = t.evaluator.score(self.bicubic, t.data.val, cfg.val_batch)
-            t.rundir.set_status("running", bicubic=baseline, data=t.data.describe(), **t.describe())
+            t.rundir.set_status("running", bicubic=baseline, data=t.description.data, **t.describe())
             t.reporter.info(f"run folder: {t.rundir.path}")
             t.reporter.info(f"spec: {t.canonical}")
-            t.reporter.info(f"data: {t.data.name} ({t.data.kind}, {t.data.channels} channels, ×{cfg.scale}, {len(t.data.val)} validation samples); {t.placement.describe()}")
+            t.reporter.info(f"data: {t.data.name} ({t.data.modality.name}, {t.data.channels} channels, ×{cfg.scale}, {len(t.data.val)} validation samples); {t.placement.describe()}")
         self.baseline = baseline if main else {}
         last_val: dict[str, float] = {}
         t.generator.train()
@@ -275,8 +277,6 @@ class TrainingLoop:
             t.rundir.log({"step": t.step, "event": f"{reason}, step skipped", **{f"loss/{k}": v for k, v in values.items()}})
         t.reporter.warn(f"step {t.step}: {reason} ({', '.join(f'{k}={v}' for k, v in values.items())}); step skipped")
         if self.bad_steps >= t.config.max_bad_steps:
-            from srzoo_core.training.trainer import TrainingStopped
-
             if t.dist.is_main:
                 t.rundir.set_status("failed", step=t.step, reason=f"{self.bad_steps} steps in a row skipped: {reason}")
             raise TrainingStopped(
@@ -293,8 +293,6 @@ class TrainingLoop:
 
     def write_failure(self, exc: OSError) -> Exception:
         """A write that failed (a full disk, a vanished folder): status ``failed``, one clear message."""
-        from srzoo_core.training.trainer import TrainingStopped
-
         t = self.t
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # surely a write, even when no file is named
         what = f"{exc.filename}: " if exc.filename else (f"{t.rundir.path}: " if full else "")
@@ -309,7 +307,3 @@ class TrainingLoop:
                                hint=f"{self.checkpoint_note()}; free some space or fix {t.rundir.path}{resume}")
 
 
-def _environment(trainer: Any) -> dict[str, Any]:
-    from srzoo_core.training.rundir import environment
-
-    return environment(trainer.host)

@@ -188,14 +188,17 @@ def channel_scales(arrays: Sequence[np.ndarray]) -> list[ColourScale]:
     return scales
 
 
+PANELS = ("rgb", "fields")
+
+
 def save_sample_panel(path: str | Path, lr_up: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, hr: np.ndarray,
-                      kind: str, channel_names: Sequence[str] | None = None,
+                      panel: str, channel_names: Sequence[str] | None = None,
                       titles: Sequence[str] = ("LR (nearest)", "bicubic", "SR", "HR")) -> Path:
     """A grid of images, one column per array (``titles``), one row per sample (at most 4).
 
     Arrays are (N, C, H, W) in display units, all at the HR size (``lr_up`` is the LR upsampled
-    by nearest neighbour). Photos (``kind="photo"``) are shown as RGB clipped to [0, 1], or grey
-    when they have one channel. Grids (``kind="grid"``) get one row per sample and channel, a
+    by nearest neighbour). ``panel="rgb"`` (photos) shows RGB clipped to [0, 1], or grey
+    when they have one channel. ``panel="fields"`` (grids) gets one row per sample and channel, a
     colour map with one scale per channel shared across the four columns and the shown samples
     (see :func:`channel_scales`), and a colour bar. Returns the path written (PNG)."""
     plt = _pyplot()
@@ -208,8 +211,8 @@ def save_sample_panel(path: str | Path, lr_up: np.ndarray, bicubic: np.ndarray, 
     n = min(MAX_SAMPLES, *(a.shape[0] for a in columns))
     columns = [a[:n] for a in columns]
     c = columns[0].shape[1]
-    if kind not in ("photo", "grid"):
-        raise ValueError(f"kind must be 'photo' or 'grid', got {kind!r}")
+    if panel not in PANELS:
+        raise ValueError(f"panel must be one of {', '.join(PANELS)}, got {panel!r}")
     names = list(channel_names or [])
     if len(names) != c:
         names = [f"c{i}" for i in range(c)]
@@ -217,14 +220,14 @@ def save_sample_panel(path: str | Path, lr_up: np.ndarray, bicubic: np.ndarray, 
     h, w = columns[-1].shape[-2:]
     cell = 2.6
     aspect = h / max(w, 1)
-    if kind == "photo" and c not in (1, 3, 4):
-        kind = "grid"  # a photo with an unusual channel count: show its channels one by one
-    nrows = n if kind == "photo" else n * c
-    extra = 0.35 if kind == "grid" else 0.0  # room for colour bars
+    if panel == "rgb" and c not in (1, 3, 4):
+        panel = "fields"  # an image with an unusual channel count: show its channels one by one
+    nrows = n if panel == "rgb" else n * c
+    extra = 0.35 if panel == "fields" else 0.0  # room for colour bars
     fig, axes = plt.subplots(nrows, len(columns), figsize=(cell * (len(columns) + extra), cell * aspect * nrows + 0.4),
                              squeeze=False)
     try:
-        if kind == "photo":
+        if panel == "rgb":
             for i in range(n):
                 for j, array in enumerate(columns):
                     ax = axes[i, j]

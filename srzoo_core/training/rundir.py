@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from srzoo_core.errors import UsageError
+from srzoo_core.files import write_text_atomic
 
 SPEC_FILE = "spec.txt"
 STATUS_FILE = "run.json"
@@ -40,16 +41,6 @@ def environment(host: Any) -> dict[str, Any]:
         "plugins": {r.name: {"dist": r.dist, "version": r.version, "status": r.status} for r in host.records.values()},
         "threads": torch.get_num_threads(),
     }
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, not a stray temporary one
-        raise
 
 
 class RunDir:
@@ -78,23 +69,34 @@ class RunDir:
         file = self.path / SPEC_FILE
         return file.read_text().strip() if file.is_file() else None
 
+    def description(self) -> Any:
+        """The run description in ``run.json`` (None for a folder without one)."""
+        stored = self.status().get("description")
+        if stored is None:
+            return None
+        from srzoo_core.training.description import RunDescription
+
+        return RunDescription.from_dict(stored, str(self.path / STATUS_FILE))
+
     def status(self) -> dict[str, Any]:
         file = self.path / STATUS_FILE
         return json.loads(file.read_text()) if file.is_file() else {}
 
-    def start(self, spec: str, config: dict[str, Any], env: dict[str, Any], fresh: bool) -> None:
+    def start(self, spec: str, config: dict[str, Any], env: dict[str, Any], fresh: bool,
+              description: dict[str, Any] | None = None) -> None:
         import yaml
 
         self.path.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.glob(".*.tmp"):  # left by a writer that was killed mid-write
+        for stale in self.path.glob(".*.tmp*"):  # left by a writer that was killed mid-write
             stale.unlink(missing_ok=True)
         if fresh:
             for name in ("metrics.jsonl", "metrics.csv"):
                 (self.path / name).unlink(missing_ok=True)
-        write_text_atomic(self.path / SPEC_FILE, spec + "\n")
+        # run.json (with the description) first: a folder with a spec.txt always says what it is
+        self.set_status("running", **({"description": description} if description is not None else {}))
         write_text_atomic(self.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
         write_text_atomic(self.path / "env.json", json.dumps(env, indent=2) + "\n")
-        self.set_status("running")
+        write_text_atomic(self.path / SPEC_FILE, spec + "\n")
 
     def set_status(self, state: str, **extra: Any) -> None:
         record = {**self.status(), "status": state, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}

@@ -19,20 +19,20 @@ def evaluate_checkpoint(path: Path, data: str | None = None, split: str = "val",
 
     if split not in ("val", "test"):
         raise UsageError(f"--split must be val or test, not {split!r}")
-    generator, meta = load_model(path)
-    trained_on = meta["data"]
+    generator, run = load_model(path)
+    trained_on = run.data
     bundle = load_data(
-        data or trained_on["source"], scale=meta["scale"], patch=trained_on.get("patch"),
+        data or trained_on["source"], scale=run.scale, patch=trained_on.get("patch"),
         degradation=trained_on.get("degradation"), val=val or trained_on.get("val_source"),
         test=test or trained_on.get("test_source"), seed=trained_on.get("seed", 0), samples=trained_on.get("samples"),
-        normaliser=Normaliser.from_state(meta["normaliser"]),
+        normaliser=Normaliser.from_state(run.normaliser),
     )
     dataset = bundle.val if split == "val" else bundle.test
     if dataset is None or len(dataset) == 0:
         raise UsageError(f"{bundle.name} has no {split} split", hint="pass --test-data FILE, or use --split val")
-    if bundle.channels != meta["channels"]:
-        raise UsageError(f"the model takes {meta['channels']} channels but {bundle.name} has {bundle.channels}")
-    metrics = build_metrics(meta["spec"])
+    if bundle.channels != len(run.channels):
+        raise UsageError(f"the model takes {len(run.channels)} channels but {bundle.name} has {bundle.channels}")
+    metrics = build_metrics(run.role_spec("metric"))
     evaluator = Evaluator.for_data(metrics, bundle, dataset)
 
     def predict(lr: torch.Tensor) -> torch.Tensor:
@@ -40,8 +40,8 @@ def evaluate_checkpoint(path: Path, data: str | None = None, split: str = "val",
             return generator(lr).float()
 
     return {
-        "checkpoint": str(path), "spec": meta["spec"], "step": meta.get("step"), "data": bundle.name, "split": split,
+        "checkpoint": str(path), "spec": run.spec, "data": bundle.name, "split": split,
         "samples": len(dataset), "protocol": evaluator.protocol(),
         "model": evaluator.score(predict, dataset, batch),
-        "bicubic": evaluator.score(lambda lr: upsample(lr, meta["scale"], "bicubic"), dataset, batch),
+        "bicubic": evaluator.score(lambda lr: upsample(lr, run.scale, "bicubic"), dataset, batch),
     }

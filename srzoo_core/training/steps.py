@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from srzoo_core.build import LossTerm
+from srzoo_core.interfaces import optional_attribute
 from srzoo_core.training.device import Placement
 
 PRETRAIN, GAN, PIXEL = "pretrain", "gan", "pixel"
@@ -28,7 +29,7 @@ PRETRAIN, GAN, PIXEL = "pretrain", "gan", "pixel"
 
 def call_disc(disc: nn.Module, x: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
     inner = getattr(disc, "module", disc)  # DistributedDataParallel keeps the model in .module
-    return disc(x, lr) if getattr(inner, "needs_lr", False) else disc(x)
+    return disc(x, lr) if optional_attribute(inner, "disc", "needs_lr") else disc(x)
 
 
 @dataclass
@@ -105,7 +106,7 @@ class StepRunner:
             for term in self.active(phase):
                 if term.adversarial:
                     fake_logits = call_disc(self.disc, sr, lr)
-                    if term.module.needs_real_logits and real_logits is None:
+                    if optional_attribute(term.module, "loss", "needs_real_logits") and real_logits is None:
                         real_logits = call_disc(self.disc, hr, lr).detach()
                     value = term.module.generator_loss(fake_logits, real_logits)
                 else:

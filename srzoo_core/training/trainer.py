@@ -15,29 +15,29 @@ from typing import Any
 import torch
 
 from srzoo_core.build import build_discriminator, build_generator, build_losses, build_metrics, count_parameters
-from srzoo_core.errors import SrzooError, UsageError
+from srzoo_core.errors import TrainingStopped, UsageError  # noqa: F401 - TrainingStopped re-exported
 from srzoo_core.registry import get_host
 from srzoo_core.spec.resolve import resolve
 from srzoo_core.training import checkpoint as ckpt
 from srzoo_core.training.config import TrainConfig
+from srzoo_core.training.description import Channel, RunDescription, describe_components
 from srzoo_core.training.device import choose
 from srzoo_core.training.distributed import DistContext
 from srzoo_core.training.ema import EMA
-from srzoo_core.training.evaluate import Evaluator, default_metric_spec
+from srzoo_core.training.evaluate import Evaluator
+from srzoo_core.training.loop import TrainingLoop
 from srzoo_core.training.progress import Reporter
-from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir
+from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir, environment
 from srzoo_core.training.steps import GAN, PIXEL, PRETRAIN, StepRunner
 from srzoo_core.training.stream import TrainStream
 
-
-class TrainingStopped(SrzooError):
-    """Training stopped early for a reason the user must know (e.g. diverging losses)."""
+DEFAULT_LOSS = "l1"  # a spec without loss= trains on L1
 
 
-def run_name(canonical: str, config: TrainConfig) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", canonical.split(" ")[0].removeprefix("gen=").lower()).strip("-")[:40]
-    digest = hashlib.sha1(f"{canonical}|{config.data}|{config.scale}|{config.seed}".encode()).hexdigest()[:6]
-    return f"{slug}-{digest}"
+def run_name(description: RunDescription) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", description.roles["gen"].lower()).strip("-")[:40]
+    key = f"{description.spec}|{description.training.get('data')}|{description.scale}|{description.seed}"
+    return f"{slug}-{hashlib.sha1(key.encode()).hexdigest()[:6]}"
 
 
 class Trainer:
@@ -62,11 +62,8 @@ class Trainer:
                              hint=f"use --scale {scales[0]}, or a generator that supports ×{cfg.scale} (srzoo list gen)")
         self.data = load_data(cfg.data, scale=cfg.scale, patch=cfg.patch,
                               degradation=cfg.degradation, val=cfg.val_data, test=cfg.test_data, lr=cfg.lr_data,
-                              seed=cfg.seed, augment=cfg.augment, samples=cfg.samples)
-        text = first.canonical()
-        text += "" if first.losses else " loss=l1"
-        text += "" if first.metrics else " metric=" + default_metric_spec(self.data.kind, cfg.scale)
-        self.spec = resolve(text, self.host)
+                              seed=cfg.seed, augment=cfg.augment, samples=cfg.samples, host=self.host)
+        self.spec = first.with_defaults(self.host, loss=DEFAULT_LOSS, metric=self.data.modality.default_metrics(cfg.scale))
         self.canonical = self.spec.canonical()
         torch.manual_seed(cfg.seed)
         if cfg.deterministic:
@@ -82,6 +79,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_disc, betas=tuple(cfg.betas)) if self.disc else None
         self.evaluator = Evaluator.for_data(self.metrics, self.data, self.data.val)
+        self.description = self._describe()
         self.stream = TrainStream(self.data.train, cfg.batch, self.dist.rank, self.dist.world, cfg.workers, cfg.seed)
         self.steps_per_epoch = max(1, math.ceil(len(self.data.train) / (cfg.batch * self.dist.world)))
         self.rundir = RunDir(self._run_path())
@@ -94,6 +92,15 @@ class Trainer:
         self.runner = StepRunner(self.model_g, self.model_d, self.losses, self.opt_g, self.opt_d, self.placement, cfg.grad_clip,
                                  agree=self.dist.all_agree)
         return self
+
+    def _describe(self) -> RunDescription:
+        data = self.data
+        return RunDescription(
+            roles=self.spec.parts(), components=describe_components(self.spec), scale=self.config.scale,
+            channels=[Channel(n, u) for n, u in zip(data.channel_names, data.channel_units())], modality=data.modality.name,
+            data=data.describe(), normaliser=data.normaliser.state_dict(), protocol=self.evaluator.protocol(),
+            training=self.config.as_dict(), environment=environment(self.host),
+        )
 
     def _place_loss(self, term: Any) -> Any:
         if isinstance(term.module, torch.nn.Module):
@@ -111,7 +118,7 @@ class Trainer:
             if existing is not None and not cfg.resume:
                 raise UsageError(f"run folder {path} already exists", hint="add --resume to continue it, or choose another --name")
             return path
-        name = run_name(self.canonical, cfg)
+        name = run_name(self.description)
         if cfg.resume:
             candidates = sorted(base.glob(f"{name}*"), key=lambda p: p.stat().st_mtime)
             if not candidates:
@@ -166,13 +173,7 @@ class Trainer:
     # -- state -------------------------------------------------------------------------------
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            "spec": self.canonical, "scale": self.config.scale, "channels": self.data.channels,
-            "normaliser": self.data.normaliser.state_dict(), "data": self.data.describe(),
-            "protocol": self.evaluator.protocol(), "step": self.step, "elapsed": self.elapsed,
-            "plugins": {r.name: r.version for r in self.host.records.values() if r.status == "ok"},
-            "ema": self.ema is not None,
-        }
+        return {"run": self.description.to_dict(), "step": self.step, "elapsed": self.elapsed, "ema": self.ema is not None}
 
     def eval_model(self) -> torch.nn.Module:
         return self.ema.model if self.ema else self.generator
@@ -203,8 +204,9 @@ class Trainer:
             self.reporter.info(f"no checkpoint had been written in {self.rundir.path} yet: starting it from step 0")
             return
         tensors, meta = ckpt.read(path)
-        if meta.get("spec") != self.canonical:
-            raise UsageError(f"{path} was trained with {meta.get('spec')!r}, not {self.canonical!r}")
+        trained = RunDescription.from_metadata(meta, str(path)).spec
+        if trained != self.canonical:
+            raise UsageError(f"{path} was trained with {trained!r}, not {self.canonical!r}")
         state = ckpt.join_state(meta["state"], tensors)
         self.generator.load_state_dict(state["gen_raw"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -222,8 +224,6 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        from srzoo_core.training.loop import TrainingLoop
-
         return TrainingLoop(self).run()
 
     def describe(self) -> dict[str, Any]:

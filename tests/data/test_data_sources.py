@@ -42,7 +42,7 @@ def builtin() -> DataBundle:
 
 def test_builtin(builtin):
     b = builtin
-    assert (b.name, b.kind, b.channels, b.channel_names, b.patch) == ("builtin", "photo", 3, ["R", "G", "B"], 96)
+    assert (b.name, b.modality.name, b.channels, b.channel_names, b.patch) == ("builtin", "photo", 3, ["R", "G", "B"], 96)
     assert b.normaliser.kind == "unit" and b.augment == "dihedral" and b.test is None
     _check_items(b, (24, 24), (96, 96))
     lr, hr = b.train[5]
@@ -65,7 +65,7 @@ def test_builtin(builtin):
 def test_folder_hr_only(make_pngs):
     folder = make_pngs("hr", n=5, h=40, w=48)
     b = load_data(str(folder), scale=4, patch=16)
-    assert b.kind == "photo" and b.channels == 3 and b.lr_source == "degradation"
+    assert b.modality.name == "photo" and b.channels == 3 and b.lr_source == "degradation"
     _check_items(b, (4, 4), (16, 16))
     d = b.describe()
     held = d["splits"]["val"]["images"]
@@ -134,7 +134,7 @@ def test_npy_hr_only(tmp_path, make_grid):
     a = make_grid(20, c=3, size=32, dtype=np.float32)
     np.save(tmp_path / "g.npy", a)
     b = load_data(str(tmp_path / "g.npy"), scale=4)
-    assert (b.kind, b.channels, b.patch, b.augment, b.test) == ("grid", 3, 32, "none", None)
+    assert (b.modality.name, b.channels, b.patch, b.augment, b.test) == ("grid", 3, 32, "none", None)
     assert b.channel_names == ["ch0", "ch1", "ch2"]
     _check_items(b, (8, 8), (32, 32))
     assert len(b.train) == 18 and len(b.val) == 2                 # last 10% held out
@@ -175,7 +175,7 @@ def test_npy_paired(tmp_path, make_grid):
 
 def test_seed004_directory(seed004_dir):
     b = load_data(str(seed004_dir))
-    assert (b.kind, b.channels, b.patch, b.scale) == ("grid", 2, 64, 4)
+    assert (b.modality.name, b.channels, b.patch, b.scale) == ("grid", 2, 64, 4)
     _check_items(b, (16, 16), (64, 64))
     assert (len(b.train), len(b.val), len(b.test)) == (12, 4, 3)
     files = b.describe()["files"]

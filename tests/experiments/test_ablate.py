@@ -118,11 +118,23 @@ def test_ablate_validates_seeds_and_options(cli, tmp_path):
     assert code == 2 and "needs at least one change" in err
 
 
-def test_same_model_accepts_the_trainers_defaults():
-    assert ablation.same_model(TINY, TINY + " metric=psnr+ssim")
-    assert ablation.same_model("gen=srresnet", "gen=srresnet loss=l1 metric=psnr")
-    assert not ablation.same_model("gen=srresnet", "gen=srresnet+se loss=l1")
-    assert not ablation.same_model("gen=srresnet loss=mse", "gen=srresnet loss=l1")
+def test_same_model_compares_the_arm_spec_the_ablation_wrote(tmp_path):
+    from srzoo_core.training.rundir import RunDir
+
+    folder = RunDir(tmp_path / "run")
+    folder.start("gen=srresnet loss=l1", {}, {}, True, description=_description("gen=srresnet"))
+    assert ablation.same_model("gen=srresnet", folder)
+    assert not ablation.same_model("gen=srresnet+se", folder)
+    bare = RunDir(tmp_path / "old")
+    bare.start("gen=srresnet loss=l1", {}, {}, True)
+    with pytest.raises(UsageError, match="written by an older srzoo"):
+        ablation.same_model("gen=srresnet", bare)
+
+
+def _description(spec: str) -> dict:
+    from srzoo_core.training.description import Channel, RunDescription
+
+    return RunDescription({"gen": "srresnet", "loss": "l1"}, [], 4, [Channel("R")], "photo", training={"spec": spec}).to_dict()
 
 
 def test_print_commands_quotes_every_option(tmp_path):

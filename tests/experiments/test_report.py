@@ -126,12 +126,10 @@ def test_mixed_data_is_refused(ablation_story, tmp_path, edit, message):
 
 
 def test_mixed_metric_protocol_is_refused(ablation_story, tmp_path):
-    from srzoo_core.training.checkpoint import read, write_atomic
-
     first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
-    tensors, meta = read(second / "last.safetensors")
-    meta["protocol"]["metrics"]["psnr"]["crop"] = 4
-    write_atomic(second / "last.safetensors", tensors, meta)
+    status = json.loads((second / "run.json").read_text())
+    status["description"]["protocol"]["metrics"]["psnr"]["crop"] = 4
+    (second / "run.json").write_text(json.dumps(status))
     result = call("report", str(first), str(second), "--out", str(tmp_path))
     assert result["code"] == 2 and "their metric protocol differ (metrics:" in " ".join(result["err"].split())
 

@@ -24,6 +24,12 @@ def srzoo_register_discriminators(register):
         description="PatchGAN (pix2pix): a map of logits (N,1,h,w), no sigmoid; layers=2 by default: a 34x34-pixel "
                     "receptive field that fits 64x64 targets (layers=1: 16, 3: 70, 4: 142); norm batch|instance|none",
     )
+    register(
+        "multipatch",
+        "srzoo_cgan.multipatch:multipatch",
+        description="Multi-scale PatchGAN (pix2pixHD): one patchgan per scale on the image average-pooled x1, x2, x4...; "
+                    "the flattened logit maps concatenated finest first into one (N,1,1,total) patch map",
+    )
 
 
 @hookimpl

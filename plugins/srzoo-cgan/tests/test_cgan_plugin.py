@@ -19,7 +19,7 @@ def host() -> PluginHost:
 def test_registration(host):
     record = host.records["cgan"]
     assert record.status == "ok", record.error
-    assert sorted(record.components) == ["lrcond", "patchgan", "unet"]
+    assert sorted(record.components) == ["lrcond", "multipatch", "patchgan", "unet"]
     unet = host.registry.get("unet", "gen")
     assert unet.scales == (2, 3, 4, 8) and set(unet.slots) == {"attention", "fusion", "upsampler"}
     assert [p.name for p in unet.params] == ["features", "depth", "norm"]

@@ -13,9 +13,11 @@ def srzoo_register_generators(register):
         "rrdbnet",
         "srzoo_esrgan.rrdbnet:rrdbnet",
         description="ESRGAN's RRDBNet (BasicSR keys): RRDB trunk without BN, nearest ×2 + conv upsampling, "
-                    "linear output; loads BasicSR / original-ESRGAN weights (weights=…)",
+                    "linear output; ×2 and ×1 pixel-unshuffle the input (BasicSR); loads BasicSR / original-ESRGAN "
+                    "weights (weights=…)",
         slots=("body", "attention", "fusion", "upsampler"),
-        scales=(2, 4),
+        scales=(1, 2, 4),
+        detect_weights="srzoo_esrgan.weights:detect_rrdbnet",
     )
 
 

@@ -3,8 +3,9 @@ Adversarial Networks", ECCVW 2018), with BasicSR's state-dict keys, and the ``rr
 
 Without blocks in its slots the module's keys are exactly BasicSR's ``RRDBNet``: ``conv_first``,
 ``body.N.rdb{1,2,3}.conv{1..5}``, ``conv_body``, ``conv_up1``, ``conv_up2``, ``conv_hr``,
-``conv_last``. ×4 upsamples twice (nearest ×2 + conv + LeakyReLU); ×2 follows BasicSR too: the
-input is pixel-unshuffled by 2 (``in_channels * 4`` into ``conv_first``), then upsampled ×4.
+``conv_last``. ×4 upsamples twice (nearest ×2 + conv + LeakyReLU); ×2 and ×1 follow BasicSR too:
+the input is pixel-unshuffled by 2 (``in_channels * 4`` into ``conv_first``) or by 4
+(``in_channels * 16``), then upsampled ×4.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch import nn
 
 BlockMaker = Optional[Callable[..., nn.Module]]
 RESIDUAL_SCALE = 0.2
+UNSHUFFLE = {1: 4, 2: 2, 4: 1}  # scale -> pixel-unshuffle factor applied to the input (BasicSR)
 
 
 class ResidualDenseBlock(nn.Module):
@@ -61,8 +63,12 @@ class RRDBNet(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, scale: int, features: int, blocks: int, growth: int,
                  body: BlockMaker, attention: BlockMaker, fusion: BlockMaker, upsampler: BlockMaker):
         super().__init__()
-        # BasicSR's ×2: pixel-unshuffle by 2 first, then the ×4 network (not with a custom upsampler)
-        self.unshuffle = 2 if scale == 2 and upsampler is None else 1
+        self.scale = scale
+        # BasicSR's ×2 and ×1: pixel-unshuffle by 2 or 4 first, then the ×4 network (not with a custom upsampler)
+        self.unshuffle = UNSHUFFLE[scale] if upsampler is None else 1
+        self.size_multiple = self.unshuffle  # the tiler pads tiles to it
+        # LR pixels seen by one output pixel: 3×3 convs at the unshuffled resolution (15 per RRDB), times the unshuffle
+        self.receptive_field = (2 * (15 * blocks + 2) + 1) * self.unshuffle
         self.conv_first = nn.Conv2d(in_channels * self.unshuffle ** 2, features, 3, padding=1)
         self.fusion = fusion(features) if fusion else nn.Identity()
         if body is not None:
@@ -89,7 +95,9 @@ class RRDBNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.unshuffle > 1:
             if x.shape[-2] % self.unshuffle or x.shape[-1] % self.unshuffle:
-                raise ValueError(f"rrdbnet ×2 pixel-unshuffles its input: height and width must be even, got {tuple(x.shape[-2:])}")
+                rule = "even" if self.unshuffle == 2 else f"multiples of {self.unshuffle}"
+                raise ValueError(f"rrdbnet ×{4 // self.unshuffle} pixel-unshuffles its input by {self.unshuffle}: "
+                                 f"height and width must be {rule}, got {tuple(x.shape[-2:])}")
             x = F.pixel_unshuffle(x, self.unshuffle)
         feat = self.fusion(self.conv_first(x))
         feat = feat + self.conv_body(self.body(feat))
@@ -99,12 +107,14 @@ class RRDBNet(nn.Module):
 def rrdbnet(in_channels: int = 3, out_channels: int = 3, scale: int = 4, features: int = 64, blocks: int = 23,
             growth: int = 32, weights: str | None = None, body: BlockMaker = None, attention: BlockMaker = None,
             fusion: BlockMaker = None, upsampler: BlockMaker = None) -> RRDBNet:
-    """RRDBNet (ESRGAN); ``scale`` 2 or 4, any scale a custom ``upsampler`` block supports.
+    """RRDBNet (ESRGAN); ``scale`` 1, 2 or 4 (1 and 2 pixel-unshuffle the input by 4 and 2 first,
+    as BasicSR does, so height and width must be multiples of 4 and 2), any scale a custom
+    ``upsampler`` block supports.
     Output is linear (no tanh). ``weights``: a ``.pth``/``.pt``/``.safetensors`` file in the
     BasicSR or original-ESRGAN layout, loaded strictly at build time. ``attention`` acts inside
     every RRDB; ``body`` replaces the RRDB trunk unit; ``fusion`` follows ``conv_first``."""
-    if upsampler is None and scale not in (2, 4):
-        raise ValueError(f"rrdbnet upsamples ×4 (×2 after a pixel-unshuffle): scale must be 2 or 4, not {scale}")
+    if upsampler is None and scale not in UNSHUFFLE:
+        raise ValueError(f"rrdbnet upsamples ×4 (×2 and ×1 after a pixel-unshuffle): scale must be 1, 2 or 4, not {scale}")
     if blocks < 1 or features < 1 or growth < 1:
         raise ValueError("blocks, features and growth must be at least 1")
     model = RRDBNet(in_channels, out_channels, scale, features, blocks, growth, body, attention, fusion, upsampler)

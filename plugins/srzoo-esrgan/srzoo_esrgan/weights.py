@@ -8,6 +8,9 @@ Layouts understood:
   (``RRDB_ESRGAN_x4.pth`` before 2019, and most community models of that era);
 * the original ESRGAN repository's 2019 layout (``RRDB_trunk``, ``trunk_conv``, ``upconv1``, ``HRconv``).
 
+:func:`detect_rrdbnet` is the generator's published-weights detector (``detect_weights``): it
+recognises all three layouts and reads the rrdbnet options from the shapes.
+
 A ``module.`` prefix left by ``DataParallel`` is dropped. Files are read with
 ``torch.load(..., weights_only=True)``: a pickle that would run code is refused, never executed.
 """
@@ -23,6 +26,7 @@ import torch
 from torch import nn
 
 from srzoo_core.errors import UsageError
+from srzoo_esrgan.rrdbnet import UNSHUFFLE, rrdbnet
 
 # The old ESRGAN model is B.sequential(fea_conv, ShortcutBlock(sequential(*RRDBs, LR_conv)), *upconv, HR_conv0, HR_conv1),
 # flattened: 0 conv | 1 shortcut (sub.0 … sub.{n-1} RRDBs, sub.{n} conv) | 2 Upsample, 3 conv, 4 LeakyReLU |
@@ -116,14 +120,62 @@ def _few(keys: list[str], n: int = 5) -> str:
     return (", ".join(keys[:n]) + (f", … ({len(keys)} in all)" if len(keys) > n else "")) if keys else "none"
 
 
-def _describe(state_dict: Mapping[str, Any]) -> str:
-    """What a BasicSR-layout state dict was built with, for the hint."""
-    first, blocks = state_dict.get("conv_first.weight"), {k.split(".")[1] for k in state_dict if k.startswith("body.")}
-    growth = state_dict.get("body.0.rdb1.conv1.weight")
-    if first is None or growth is None:
+def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
+    value = state.get(key)
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def rrdbnet_options(state_dict: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The rrdbnet options a BasicSR-layout state dict was built with, read from its shapes; None
+    when it lacks RRDBNet's keys. ``conv_first`` takes ``in_channels`` × 1, 4 or 16 channels for
+    scale 4, 2 or 1; the input is taken to have as many channels as the output where that fits."""
+    first, last, grow = (_shape(state_dict, k) for k in ("conv_first.weight", "conv_last.weight", "body.0.rdb1.conv1.weight"))
+    if first is None or last is None or grow is None or len(first) != 4 or len(last) != 4:
+        return None
+    scale = next((s for s, factor in sorted(UNSHUFFLE.items(), reverse=True) if first[1] == last[0] * factor ** 2), 4)
+    blocks = len({k.split(".")[1] for k in state_dict if re.match(r"^body\.\d+\.rdb1\.conv1\.weight$", k)})
+    return {"in_channels": first[1] // UNSHUFFLE[scale] ** 2, "out_channels": last[0], "scale": scale,
+            "features": first[0], "blocks": blocks, "growth": grow[0]}
+
+
+def detect_rrdbnet(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Published RRDBNet weights in any layout :func:`detect_layout` knows: ``(rrdbnet options,
+    the state dict in BasicSR's layout)``, or None when the keys and shapes are not exactly those
+    of an rrdbnet (checked against one built on the meta device, which allocates nothing)."""
+    layout = detect_layout(state_dict)
+    if layout == "unknown":
+        return None
+    state: Mapping[str, Any] = state_dict
+    if layout == "esrgan":
+        try:
+            state = convert_original_esrgan(state_dict)
+        except (ValueError, KeyError, TypeError):  # not a layout this converter maps
+            return None
+    options = rrdbnet_options(state)
+    if options is None:
+        return None
+    try:
+        with torch.device("meta"):
+            expected = rrdbnet(**options).state_dict()
+    except (ValueError, TypeError, RuntimeError):
+        return None
+    fits = expected.keys() == state.keys() and all(
+        isinstance(state[k], torch.Tensor) and state[k].shape == v.shape for k, v in expected.items())
+    return (options, dict(state)) if fits else None
+
+
+def _describe(state_dict: Mapping[str, Any], model: nn.Module) -> str:
+    """What a BasicSR-layout state dict was built with, for the hint; its scale first when the model's differs."""
+    options = rrdbnet_options(state_dict)
+    if options is None:
         return ""
-    return (f"the file holds features={first.shape[0]}, blocks={len(blocks)}, growth={growth.shape[0]}, "
-            f"{first.shape[1]} input channels into conv_first (in_channels × 4 for scale 2)")
+    scale, own = options["scale"], getattr(model, "scale", None)
+    held = (f"the file holds a ×{scale} rrdbnet (features={options['features']}, blocks={options['blocks']}, "
+            f"growth={options['growth']}, {options['in_channels']} input channel(s), "
+            f"{state_dict['conv_first.weight'].shape[1]} into conv_first)")
+    if own is not None and own != scale:
+        held += f", not ×{own}: build it with scale {scale} (--scale {scale})"
+    return held
 
 
 def load_rrdbnet_weights(model: nn.Module, path: str | Path) -> nn.Module:
@@ -143,6 +195,6 @@ def load_rrdbnet_weights(model: nn.Module, path: str | Path) -> nn.Module:
         problems = [f"{label}: {_few(items)}" for label, items in (("missing", missing), ("unexpected", unexpected),
                                                                    ("shape mismatch (file vs model)", mismatched[:3])) if items]
         raise UsageError(f"weights file {path} ({layout} layout) does not fit this rrdbnet: " + "; ".join(problems),
-                         hint=(_describe(state) + "; " if _describe(state) else "") + "build rrdbnet with the options the weights were trained with, and no slot blocks")
+                         hint=(_describe(state, model) + "; " if _describe(state, model) else "") + "build rrdbnet with the options the weights were trained with, and no slot blocks")
     model.load_state_dict(state, strict=True)
     return model

@@ -40,7 +40,7 @@ def test_entry_module_is_lazy():
 def test_registrations(host):
     reg = host.registry
     gen, block, disc, loss = reg.get("rrdbnet", "gen"), reg.get("rrdb", "block"), reg.get("esrdisc", "disc"), reg.get("ragan", "loss")
-    assert gen.scales == (2, 4) and set(gen.slots) == {"body", "attention", "fusion", "upsampler"}
+    assert gen.scales == (1, 2, 4) and set(gen.slots) == {"body", "attention", "fusion", "upsampler"}
     assert [p.name for p in gen.params] == ["features", "blocks", "growth", "weights"]
     assert block.slot == "body" and loss.requires == ("disc",)
     assert all(isinstance(i.factory, str) for i in (gen, block, disc, loss))
@@ -105,7 +105,7 @@ def test_slots(host):
 
 
 def test_unsupported_scale_and_odd_input(host):
-    with pytest.raises(UsageError, match="scale must be 2 or 4"):
+    with pytest.raises(UsageError, match="scale must be 1, 2 or 4"):
         srzoo_core.build_generator("gen=rrdbnet(blocks=1)", in_channels=2, scale=3, host=host)
     gen = srzoo_core.build_generator("gen=rrdbnet(blocks=1,features=8,growth=4)", in_channels=2, scale=2, host=host)
     with pytest.raises(ValueError, match="must be even"):

@@ -29,32 +29,28 @@ follows its input to its device on first use.
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srzoo_perceptual.vgg19 import RANDOM, VGG19, downsampling, find_weights, layer_index, load_vgg19
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def _autocast_off(device_type: str):
-    import contextlib
-
-    is_available = getattr(torch.amp, "is_autocast_available", None)
-    if is_available is not None and not is_available(device_type):
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device_type, enabled=False)
+from srzoo_perceptual.metric import IMAGENET_MEAN, IMAGENET_STD, autocast_off
+from srzoo_perceptual.vgg19 import (
+    VGG19,
+    downsampling,
+    find_weights,
+    layer_index,
+    load_vgg19,
+)
+from srzoo_perceptual.weights import RANDOM, is_random
 
 
 class VGGPerceptualLoss(nn.Module):
     role = "perceptual"
 
     def __init__(self, layer: str = "conv5_4", criterion: Literal["l1", "mse"] = "l1",
-                 weights: Optional[str] = None, channels: Literal["auto", "rgb", "grey"] = "auto"):
+                 weights: str | None = None, channels: Literal["auto", "rgb", "grey"] = "auto"):
         super().__init__()
         index = layer_index(layer)  # an unknown layer fails before any file is looked for
         if criterion not in ("l1", "mse"):
@@ -65,7 +61,7 @@ class VGGPerceptualLoss(nn.Module):
         self.criterion = criterion
         self.channels = channels
         self.min_size = 2 ** downsampling(index)
-        if weights is not None and weights.strip().lower() == RANDOM:
+        if is_random(weights):
             self.weights_source = RANDOM
             vgg = VGG19(last=index)
         else:
@@ -81,7 +77,7 @@ class VGGPerceptualLoss(nn.Module):
     def extra_repr(self) -> str:
         return f"layer={self.layer!r}, criterion={self.criterion!r}, channels={self.channels!r}, weights={self.weights_source!r}"
 
-    def train(self, mode: bool = True) -> "VGGPerceptualLoss":
+    def train(self, mode: bool = True) -> VGGPerceptualLoss:
         super().train(mode)
         self.vgg.eval()  # frozen: never in training mode
         return self
@@ -103,7 +99,7 @@ class VGGPerceptualLoss(nn.Module):
                              f"got {tuple(sr.shape[-2:])}")
         if self.mean.device != sr.device:
             self.to(sr.device)
-        with _autocast_off(sr.device.type):
+        with autocast_off(sr.device.type):
             sr_features = self.vgg(self.to_vgg_input(sr.float()))
             with torch.no_grad():
                 hr_features = self.vgg(self.to_vgg_input(hr.detach().float()))

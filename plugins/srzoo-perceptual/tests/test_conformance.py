@@ -4,7 +4,12 @@ Random weights: the kit checks the contract, not ImageNet features, and must not
 from __future__ import annotations
 
 
-def test_conformance():
-    from srzoo_core.testing import check_plugin
+def test_conformance(srzoo_conformance):
+    srzoo_conformance("perceptual", vgg={"weights": "random"}, lpips={"weights": "random"},
+                      dists={"weights": "random"})
 
-    check_plugin("perceptual", vgg={"weights": "random"})
+
+def test_conformance_of_lpips_on_vgg16():
+    from srzoo_core.testing import check_component
+
+    assert check_component("lpips", net="vgg", weights="random")

@@ -1,0 +1,38 @@
+"""SwinIR's reconstruction heads, under the official module names."""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from srzoo_swinir.blocks import BlockMaker
+
+
+def pixelshuffle_stages(features: int, scale: int) -> nn.Sequential:
+    """Conv to 4× (9×) the channels and a ×2 (×3) pixel shuffle, log2(scale) times (once for ×3)."""
+    factor, stages = (3, 1) if scale == 3 else (2, int(math.log2(scale)))
+    layers: list[nn.Module] = []
+    for _ in range(stages):
+        layers += [nn.Conv2d(features, factor * factor * features, 3, 1, 1), nn.PixelShuffle(factor)]
+    return nn.Sequential(*layers)
+
+
+def reconstruction(kind: str, dim: int, num_feat: int, out_channels: int, scale: int,
+                   upsampler: BlockMaker) -> dict[str, nn.Module]:
+    """The modules after the trunk, by attribute name, in the official registration order."""
+    if upsampler is not None:
+        return {"upsample": upsampler(dim, scale), "conv_last": nn.Conv2d(dim, out_channels, 3, 1, 1)}
+    if kind == "pixelshuffledirect":
+        return {"upsample": nn.Sequential(nn.Conv2d(dim, scale * scale * out_channels, 3, 1, 1), nn.PixelShuffle(scale))}
+    # the official LeakyReLU here has PyTorch's default slope, 0.01
+    modules: dict[str, nn.Module] = {"conv_before_upsample": nn.Sequential(nn.Conv2d(dim, num_feat, 3, 1, 1), nn.LeakyReLU(inplace=True))}
+    if kind == "pixelshuffle":
+        modules["upsample"] = pixelshuffle_stages(num_feat, scale)
+    else:  # nearest_conv: nearest ×2 + conv + LeakyReLU 0.2, once per factor 2
+        for i in range(1, int(math.log2(scale)) + 1):
+            modules[f"conv_up{i}"] = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
+        modules["conv_hr"] = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
+        modules["lrelu"] = nn.LeakyReLU(0.2, inplace=True)
+    modules["conv_last"] = nn.Conv2d(num_feat, out_channels, 3, 1, 1)
+    return modules

@@ -1,0 +1,5 @@
+"""The grammar's constants: what a name is and which roles a spec has. A leaf module (no imports),
+so the registry can check the names plugins register against the same rule the parser applies."""
+
+NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_\-]*"  # component, parameter and role names, as the spec writes them
+ROLES: tuple[str, ...] = ("gen", "disc", "loss", "metric")  # the parts of a spec; ``requires`` names them
