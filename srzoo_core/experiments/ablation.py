@@ -1,13 +1,18 @@
 """An ablation: arms × seeds, each run in ``<out>/<arm>/seed<k>`` with the same options, so only the
 named change differs. Planning checks every arm and every existing run folder before any training;
 running is resumable (finished runs are skipped, stopped ones resume, missing ones start).
+
+Ablations on the same ``--out`` share the work: a run is trained while its folder is locked (the
+run folder's OS lock, see :mod:`srzoo_core.training.rundir`), a run another process holds is left to
+it and visited again at the end (waiting for that process to let it go, then skipped if it
+finished, resumed if not), and a run's state is read again under the lock before it is touched.
+Nothing is ever deleted: a run stopped before its first checkpoint starts again in place.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -18,7 +23,7 @@ from srzoo_core.errors import SrzooError, UsageError
 from srzoo_core.experiments.changes import Arm, Change, expand
 from srzoo_core.training.config import TrainConfig, make_config
 from srzoo_core.files import write_text_atomic
-from srzoo_core.training.rundir import RESUME, RunDir
+from srzoo_core.training.rundir import RESUME, RunDir, RunLock, RunLocked
 
 MANIFEST = "ablation.json"
 PER_RUN = ("spec", "seed", "out", "name", "resume")   # the options an ablation sets itself, per run
@@ -169,36 +174,63 @@ def run_all(ablation: Ablation, *, fail_fast: bool = False, announce: Callable[[
             train: Callable[[PlannedRun], dict[str, Any]] | None = None) -> list[Outcome]:
     """Train every pending run in this process. A run that fails in training is recorded and the
     rest go on (or, with ``fail_fast``, stop); a usage error (bad data path, options) stops the
-    ablation at once, since every run would hit it; Ctrl-C stops after the run has saved its state."""
+    ablation at once, since every run would hit it; Ctrl-C stops after the run has saved its state.
+    A run another process is training is left to it and visited again after the others."""
     train = train or train_in_process
     outcomes: list[Outcome] = []
     total = len(ablation.runs)
-    for index, run in enumerate(ablation.runs, 1):
-        head = f"[{index}/{total}] {run.label}"
+    later: list[tuple[str, PlannedRun]] = []
+    try:
+        for index, run in enumerate(ablation.runs, 1):
+            head = f"[{index}/{total}] {run.label}"
+            try:
+                lock = RunLock.acquire(run.path)
+            except RunLocked as busy:
+                announce(f"{head}: another process ({busy.holder}) is training it; coming back to it later")
+                later.append((head, run))
+                continue
+            outcomes.append(_run_locked(run, head, lock, train, announce, outcomes))
+            if outcomes[-1].status == "failed" and fail_fast:
+                return outcomes
+        for head, run in later:
+            announce(f"{head}: waiting for the other process to let it go")
+            lock = RunLock.acquire(run.path, wait=True)
+            outcomes.append(_run_locked(run, head, lock, train, announce, outcomes, elsewhere=True))
+            if outcomes[-1].status == "failed" and fail_fast:
+                break
+    except KeyboardInterrupt:
+        raise AblationInterrupted(outcomes) from None
+    order = {id(run): i for i, run in enumerate(ablation.runs)}
+    return sorted(outcomes, key=lambda o: order[id(o.run)])
+
+
+def _run_locked(run: PlannedRun, head: str, lock: RunLock, train: Callable[[PlannedRun], dict[str, Any]],
+                announce: Callable[[str], None], done: list[Outcome], elsewhere: bool = False) -> Outcome:
+    """One run whose folder this process holds: its state read again (another process may have
+    moved it on since the plan), then skipped, resumed, restarted or started."""
+    try:
+        run.state = existing_state(run)
         if run.state == DONE:
-            outcomes.append(Outcome(run, "skipped", "already finished", _final(run.path), RunDir(run.path).status().get("elapsed")))
-            announce(f"{head}: already finished, skipped")
-            continue
+            note = "finished by another process" if elsewhere else "already finished"
+            announce(f"{head}: {note}, skipped")
+            return Outcome(run, "skipped", note, _final(run.path), RunDir(run.path).status().get("elapsed"))
         announce(f"{head}: {'resuming' if run.state == RESUME_RUN else 'training'} {run.arm.spec} (seed {run.seed})")
         try:
             result = train(run)
         except KeyboardInterrupt:
-            outcomes.append(Outcome(run, "interrupted", "stopped by Ctrl-C; its last state is saved"))
-            raise AblationInterrupted(outcomes) from None
+            raise AblationInterrupted([*done, Outcome(run, "interrupted", "stopped by Ctrl-C; its last state is saved")]) from None
         except UsageError:  # bad input (data path, options): every other run would fail the same way
             announce(f"{head}: stopped the ablation")
             raise
         except Exception as exc:  # noqa: BLE001 - one run's failure must not hide the others
             message = exc.message if isinstance(exc, SrzooError) else f"{type(exc).__name__}: {exc}"
             _mark_failed(run, message, exc)
-            outcomes.append(Outcome(run, "failed", message))
             announce(f"{head}: failed: {message}")
-            if fail_fast:
-                break
-            continue
+            return Outcome(run, "failed", message)
         run.state = DONE
-        outcomes.append(Outcome(run, "finished", "", result.get("final", {}), RunDir(run.path).status().get("elapsed")))
-    return outcomes
+        return Outcome(run, "finished", "", result.get("final", {}), RunDir(run.path).status().get("elapsed"))
+    finally:
+        lock.release()
 
 
 class AblationInterrupted(Exception):
@@ -210,10 +242,10 @@ class AblationInterrupted(Exception):
 def train_in_process(run: PlannedRun) -> dict[str, Any]:
     from srzoo_core.training.trainer import Trainer
 
-    if run.state == RESTART:  # stopped before its first checkpoint: nothing to keep
-        shutil.rmtree(run.path)
     config = run.config
-    config.resume = run.state == RESUME_RUN
+    # Stopped before its first checkpoint (RESTART): resumed, that starts again from step 0 in place
+    # (never deleted: another ablation on the same --out may be looking at it).
+    config.resume = run.state in (RESUME_RUN, RESTART)
     trainer = Trainer(config)
     try:
         return trainer.setup().run()

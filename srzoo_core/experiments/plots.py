@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from srzoo_core.experiments import stats
+from srzoo_core.files import atomic_path
 from srzoo_core.experiments.report import ArmResult, Report, direction
 
 
@@ -55,7 +56,8 @@ def bar_chart(report: Report, metric: str, path: Path) -> Path:
                      fontsize="medium")
         ax.grid(True, axis="y", alpha=0.3)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
     finally:
         plt.close(fig)
     return Path(path)
@@ -100,7 +102,8 @@ def curves(report: Report, path: Path, metrics: list[str] | None = None) -> Path
             ax.set_visible(False)
         fig.suptitle("validation curves, mean over seeds per arm (band: ± std)", fontsize="medium")
         fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.6 * nrows)))  # room for the title
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
     finally:
         plt.close(fig)
     return Path(path)

@@ -8,7 +8,8 @@ from typing import Any
 
 from srzoo_core.experiments import stats
 from srzoo_core.experiments.costs import FLOP_RULE, format_count
-from srzoo_core.experiments.report import Report, cost_input, direction, fmt, short_spec
+from srzoo_core.experiments.report import ArmResult, Report, cost_input, direction, fmt, short_spec
+from srzoo_core.files import atomic_output
 from srzoo_core.training.progress import format_seconds
 
 PROTOCOL_KEYS = ("space", "crop", "data_range", "units")
@@ -20,7 +21,7 @@ def markdown(report: Report) -> str:
     counts = sorted({len(a.runs) for a in arms})
     seeds = " or ".join(map(str, counts))
     lines.append(f"{len(report.runs)} finished run{_s(report.runs)} in {len(arms)} arm{_s(arms)} ({seeds} seed{'s' if counts != [1] else ''} per arm). "
-                 f"Baseline arm: `{report.baseline.label}`.")
+                 f"Baseline arm: `{report.baseline.label}`." + _missing_summary(report))
     lines += ["", "## Protocol", ""] + [f"- {line}" for line in protocol_lines(report)] + [""]
     for warning in report.warnings:
         lines.append(f"> **warning:** {warning}")
@@ -29,12 +30,12 @@ def markdown(report: Report) -> str:
         lines.append(f"> **not included** (unfinished): {listing}")
     if report.warnings or report.skipped:
         lines.append("")
-    lines += ["## Final validation", "", *metric_table(report, "final"), ""]
+    lines += ["## Final validation", "", *metric_table(report, "final"), "", *correction_note(report, "final")]
     if report.primary:
         lines += [f"## Best checkpoint vs last", "",
                   f"The best checkpoint of each run is the step with the best validation `{report.primary}`; it is chosen on the "
                   "same split it is scored on, so its values are optimistic. Compare them with the final values above.", ""]
-        lines += [*metric_table(report, "best"), ""]
+        lines += [*metric_table(report, "best"), "", *correction_note(report, "best")]
         lines += [*best_vs_last(report), ""]
     lines += ["## Cost", "", *cost_table(report), ""]
     return "\n".join(lines)
@@ -44,12 +45,40 @@ def _s(items: list[Any]) -> str:
     return "" if len(items) == 1 else "s"
 
 
+def _missing_summary(report: Report) -> str:
+    planned = sum(len(a.planned) for a in report.arms)
+    missing = sum(len(a.missing()) for a in report.arms)
+    return f" {missing} of the {planned} planned runs of these arms are missing." if missing else ""
+
+
+def correction_note(report: Report, which: str) -> list[str]:
+    """Which tests the table's marks were corrected over (the family of Holm–Bonferroni)."""
+    tests = report.tests(which)
+    if not tests:
+        return []
+    others = len(report.arms) - 1
+    note = (f"Marks: Holm–Bonferroni over the {tests} Welch test{'s' if tests != 1 else ''} of this table "
+            f"({others} arm{'s' if others != 1 else ''} × {len(report.metrics)} metric{_s(report.metrics)} against "
+            f"`{report.baseline.label}`): * where the adjusted p < {stats.ALPHA}; raw and adjusted p in report.csv.")
+    return [note, ""]
+
+
+def seeds_cell(report: Report, arm: ArmResult) -> str:
+    """``3``; against an ablation's plan with runs missing ``2/3 (seed 2 missing)`` (``unfinished`` when its folder holds an unfinished run)."""
+    missing = arm.missing()
+    if not missing:
+        return str(len(arm.runs))
+    unfinished = {Path(p).resolve() for p, _ in report.skipped}
+    notes = [f"seed {seed} {'unfinished' if path in unfinished else 'missing'}" for seed, path in missing]
+    return f"{len(arm.runs)}/{len(arm.planned)} ({', '.join(notes)})"
+
+
 def protocol_lines(report: Report) -> list[str]:
     run = report.reference
-    data, protocol = run.data, run.protocol
-    names = ", ".join(data.get("channel_names") or [])
-    out = [f"data: `{data.get('source') or data.get('dataset')}` ({data.get('kind')}, {data.get('channels')} channels: {names}), "
-           f"scale ×{data.get('scale')}, HR patch {data.get('patch')} (LR {data.get('lr_patch')})",
+    description, data, protocol = run.description, run.data, run.protocol
+    names = ", ".join(c.label() for c in description.channels)
+    out = [f"data: `{data.get('source') or data.get('dataset')}` ({description.modality}, {len(description.channels)} channels: {names}), "
+           f"scale ×{description.scale}, HR patch {data.get('patch')} (LR {data.get('lr_patch')})",
            f"degradation: `{data.get('degradation')}`: {data.get('lr')}"]
     val = (data.get("splits") or {}).get("val") or {}
     out.append(f"validation split: {val.get('items', '?')} samples — {val.get('source', '')}; {val.get('protocol', '')}".rstrip("; "))
@@ -82,7 +111,7 @@ def protocol_lines(report: Report) -> list[str]:
 
 def shared_options(report: Report) -> str:
     keys = ("iters", "epochs", "time", "batch", "patch", "pretrain", "lr", "lr_disc", "ema", "precision", "schedule")
-    config = report.reference.config
+    config = report.reference.description.training
     return ", ".join(f"{k} {config[k]}" for k in keys if config.get(k) is not None) or "defaults"
 
 
@@ -110,7 +139,7 @@ def metric_table(report: Report, which: str) -> list[str]:
     if which == "final":
         rows.append(["bicubic", "—", "—"] + [fmt(report.bicubic(m)) for m in report.metrics])
     for arm in report.arms:
-        row = [arm.name or "", f"`{short_spec(arm)}`", str(len(arm.runs))]
+        row = [arm.name or "", f"`{short_spec(arm)}`", seeds_cell(report, arm)]
         if which == "best":
             row.append(", ".join(str((r.status.get("best") or {}).get("step", "?")) for r in arm.runs))
         row += [cell(arm.values(m, which)) + delta_cell(report.compare(arm, m, which)) for m in report.metrics]
@@ -129,9 +158,9 @@ def best_vs_last(report: Report) -> list[str]:
 
 
 def cost_table(report: Report) -> list[str]:
-    channels, size, out = cost_input(report)
-    rows = [["arm", "generator params", "discriminator params", f"GFLOPs / output image ({out}×{out}, {channels} ch)",
-             "training time", "steps"]]
+    shape = cost_input(report)
+    image = f" ({shape[2]}×{shape[2]}, {shape[0]} ch)" if shape else ""
+    rows = [["arm", "generator params", "discriminator params", f"GFLOPs / output image{image}", "training time", "steps"]]
     for arm in report.arms:
         gen = arm.status_values("generator_parameters")
         disc = arm.status_values("discriminator_parameters")
@@ -140,7 +169,8 @@ def cost_table(report: Report) -> list[str]:
         steps = sorted({int(s) for s in arm.status_values("step")})
         rows.append([arm.label, format_count(gen[0]) if gen else "—", format_count(disc[0]) if disc and disc[0] else "—",
                      f"{arm.flops / 1e9:.4f}" if arm.flops is not None else "—", time_text, ", ".join(map(str, steps))])
-    return _table(rows) + ["", f"GFLOPs: one generator forward pass on a {channels}×{size}×{size} LR input; {FLOP_RULE}. "
+    flops = f"one generator forward pass on a {shape[0]}×{shape[1]}×{shape[1]} LR input" if shape else "not counted"
+    return _table(rows) + ["", f"GFLOPs: {flops}; {FLOP_RULE}. "
                            "Training time: wall-clock seconds of the training loop (validation included), mean ± std over seeds."]
 
 
@@ -155,22 +185,33 @@ def _table(rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _test_columns(report: Report, comparison: stats.Comparison | None, metric: str) -> dict[str, Any]:
+    """Δ, the raw p and, for the tabulated metrics, the Holm-adjusted p and the mark it gives (the
+    other metrics were not among the table's tests, so they get no correction and no mark)."""
+    if comparison is None:
+        return {}
+    tabulated = metric in report.metrics
+    return {"delta": comparison.delta, "p_value": comparison.p, "p_adjusted": comparison.p_adjusted if tabulated else None,
+            "verdict": comparison.verdict if tabulated else ""}
+
+
 def write_csv(report: Report, path: Path) -> Path:
     """One row per arm, checkpoint (final / best) and metric, plus cost rows: tidy, for pandas."""
-    columns = ["arm", "spec", "checkpoint", "metric", "n", "mean", "std", "delta", "p_value", "verdict", "values", "seeds"]
+    columns = ["arm", "spec", "checkpoint", "metric", "n", "mean", "std", "delta", "p_value", "p_adjusted", "verdict", "values",
+               "seeds", "missing_seeds"]
     rows: list[dict[str, Any]] = []
     for metric in report.metrics_all():
         rows.append({"arm": "bicubic", "checkpoint": "bicubic", "metric": metric, "mean": report.bicubic(metric)})
     for arm in report.arms:
-        base = {"arm": arm.name or "", "spec": arm.spec, "seeds": ";".join(map(str, arm.seeds))}
+        base = {"arm": arm.name or "", "spec": arm.spec, "seeds": ";".join(map(str, arm.seeds)),
+                "missing_seeds": ";".join(str(seed) for seed, _ in arm.missing())}
         for which in ("final", "best"):
             for metric in report.metrics_all():
                 values = arm.values(metric, which)
                 comparison = report.compare(arm, metric, which)
                 rows.append({**base, "checkpoint": which, "metric": metric, "n": len(values), "mean": stats.mean(values) if values else None,
                              "std": stats.std(values) if len(values) > 1 else None, "values": ";".join(repr(v) for v in values),
-                             "delta": comparison.delta if comparison else None,
-                             "p_value": comparison.p if comparison else None, "verdict": comparison.verdict if comparison else ""})
+                             **_test_columns(report, comparison, metric)})
         for key, values in (("generator_parameters", arm.status_values("generator_parameters")),
                             ("discriminator_parameters", arm.status_values("discriminator_parameters")),
                             ("train_seconds", arm.status_values("elapsed")),
@@ -178,7 +219,7 @@ def write_csv(report: Report, path: Path) -> Path:
             rows.append({**base, "checkpoint": "cost", "metric": key, "n": len(values), "mean": stats.mean(values) if values else None,
                          "std": stats.std(values) if len(values) > 1 else None, "values": ";".join(repr(v) for v in values)})
     path = Path(path)
-    with open(path, "w", newline="") as handle:
+    with atomic_output(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

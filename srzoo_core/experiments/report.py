@@ -1,12 +1,16 @@
-"""A results table from finished runs: arms (runs grouped by canonical spec), metrics as mean ± std
-over seeds, Δ against the baseline arm with Welch's test, costs, and the bicubic baseline — only for
-runs trained on the same data and scored by the same protocol."""
+"""A results table from finished runs: arms (runs grouped by their identity: the run description's
+spec, scale, data and result-changing options, everything but the seed), metrics as mean ± std over
+seeds, Δ against the baseline arm with Welch's test, Holm-corrected across each table's tests, the
+planned seeds that are missing, costs, and the bicubic baseline — only for runs trained on the same
+data and scored by the same protocol."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from srzoo_core.errors import SpecError, UsageError
@@ -24,10 +28,16 @@ class ArmResult:
     spec: str
     runs: list[RunRecord]
     flops: int | None = None
+    planned: list[tuple[Any, Path]] = field(default_factory=list)   # (seed, folder) the ablation manifest plans
 
     @property
     def label(self) -> str:
         return self.name or self.spec
+
+    def missing(self) -> list[tuple[Any, Path]]:
+        """Planned runs of this arm that have no finished run in the table."""
+        have = {r.path.resolve() for r in self.runs}
+        return [(seed, path) for seed, path in self.planned if path not in have]
 
     @property
     def seeds(self) -> list[Any]:
@@ -53,6 +63,7 @@ class Report:
     directions: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     available: list[str] = field(default_factory=list)
+    _families: dict[str, dict[tuple[int, str], stats.Comparison]] = field(default_factory=dict, repr=False)
 
     def metrics_all(self) -> list[str]:
         """Every metric the runs logged (the CSV has them all; the tables the chosen ones)."""
@@ -67,8 +78,26 @@ class Report:
         return all(len(a.runs) < 2 for a in self.arms)
 
     def compare(self, arm: ArmResult, metric: str, which: str = "final") -> stats.Comparison | None:
+        """Welch's test of the arm against the baseline; for a tabulated metric its p-value is also
+        Holm-adjusted across every test of that table (``which``: final or best)."""
         if arm is self.baseline:
             return None
+        return self.family(which).get((id(arm), metric)) or self._welch(arm, metric, which)
+
+    def family(self, which: str = "final") -> dict[tuple[int, str], stats.Comparison]:
+        """The tests of one table (every arm × tabulated metric against the baseline), Holm-corrected together."""
+        if which not in self._families:
+            tests = {(id(arm), metric): found for arm in self.arms if arm is not self.baseline for metric in self.metrics
+                     if (found := self._welch(arm, metric, which)) is not None}
+            stats.adjust(list(tests.values()))
+            self._families[which] = tests
+        return self._families[which]
+
+    def tests(self, which: str = "final") -> int:
+        """How many tests the table's correction counts (comparisons with a p-value)."""
+        return sum(c.tested for c in self.family(which).values())
+
+    def _welch(self, arm: ArmResult, metric: str, which: str) -> stats.Comparison | None:
         a, b = arm.values(metric, which), self.baseline.values(metric, which)
         return stats.welch(a, b) if a and b else None
 
@@ -128,10 +157,10 @@ def _short(value: Any, limit: int = 80) -> str:
 
 def option_differences(runs: list[RunRecord]) -> list[str]:
     """Training options (besides spec and seed) that are not the same in every run."""
-    keys = sorted({k for r in runs for k in r.config} - set(PER_RUN_OPTIONS))
+    keys = sorted({k for r in runs for k in r.description.training} - set(PER_RUN_OPTIONS))
     notes = []
     for key in keys:
-        values = {repr(r.config.get(key)) for r in runs}
+        values = {repr(r.description.training.get(key)) for r in runs}
         if len(values) > 1:
             notes.append(f"{key} ({', '.join(sorted(values))})")
     return notes
@@ -151,7 +180,7 @@ def build(collection: Collection, metrics: list[str] | None = None, baseline: st
     arms.remove(base)
     arms.insert(0, base)
     available = list(runs[0].final)
-    chosen = select_metrics(available, list(runs[0].data.get("channel_names") or []), metrics)
+    chosen = select_metrics(available, runs[0].description.channel_names, metrics)
     primary = (runs[0].status.get("best") or {}).get("metric")
     report = Report(arms, base, chosen, primary, runs, list(collection.skipped),
                     sources=[str(p) for p, _ in collection.manifests], available=available)
@@ -165,20 +194,56 @@ def build(collection: Collection, metrics: list[str] | None = None, baseline: st
         seeds = arm.seeds
         if len(set(map(repr, seeds))) < len(seeds):
             report.warnings.append(f"arm {arm.label!r} holds several runs with the same seed ({seeds}); they are not independent")
+        arm.planned = collection.planned(arm.name)
+    _warn_unrun_arms(report, collection, warned=collection.baseline() if baseline is None else None)
     report.directions = _directions(report.metric_spec())
     _add_costs(report)
     return report
 
 
+def _warn_unrun_arms(report: Report, collection: Collection, warned: str | None) -> None:
+    """An arm the ablation plans that has no finished run cannot be a row: say so (once)."""
+    named = {a.name for a in report.arms} | {warned}
+    for name in dict.fromkeys(collection.arm_order()):
+        if name not in named:
+            seeds = ", ".join(str(seed) for seed, _ in collection.planned(name))
+            report.warnings.append(f"arm {name!r} has no finished run (planned seeds {seeds} missing); it is not in the tables")
+
+
 def _group(collection: Collection) -> list[ArmResult]:
+    """Runs with one identity (everything but the seed) are the seeds of one arm. Two runs that
+    share a spec or an ablation arm name but not their identity are refused, never pooled."""
     groups: dict[str, ArmResult] = {}
+    first_of: dict[tuple[str, str | None], RunRecord] = {}
     for run in sorted(collection.runs, key=lambda r: r.order):
-        arm = groups.setdefault(run.spec, ArmResult(None, run.spec, []))
+        identity = run.description.identity()
+        for shared in (("arm", run.arm), ("spec", identity["spec"])):
+            other = first_of.setdefault(shared, run) if shared[1] is not None else run
+            if other is not run and other.description.identity() != identity:
+                raise _not_replicates(other, run, shared)
+        arm = groups.setdefault(json.dumps(identity, sort_keys=True, default=repr), ArmResult(None, run.spec, []))
         arm.runs.append(run)
         if run.arm and arm.name is None:
             arm.name = run.arm
     order = collection.arm_order()
     return sorted(groups.values(), key=lambda a: (order.index(a.name) if a.name in order else len(order), a.runs[0].order))
+
+
+def _not_replicates(first: RunRecord, second: RunRecord, shared: tuple[str, str | None]) -> UsageError:
+    what = f"are both arm {shared[1]!r}" if shared[0] == "arm" else f"both train `{second.description.without('metric')}`"
+    differing = identity_differences(first.description.identity(), second.description.identity())
+    return UsageError(f"{first.path} and {second.path} {what} but differ in {'; '.join(differing)}: they are not seeds of one arm",
+                      hint="report them separately (one 'srzoo report' per group of runs), or rerun the odd one with the "
+                           "arm's options")
+
+
+def identity_differences(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """``lr (0.0002 vs 0.0001)`` for each field of two run identities that differs."""
+    pairs = [(k, _get(first, k), _get(second, k)) for k in ("spec", "scale", "data")]
+    options = first.get("options") or {}, second.get("options") or {}
+    pairs += [(k, _get(options[0], k), _get(options[1], k)) for k in sorted(set(options[0]) | set(options[1]))
+              if k not in ("spec", "scale", "data")]
+    return [f"{k} ({_short(mine, 200)} vs {_short(theirs, 200)})" for k, mine, theirs in pairs if mine != theirs]
 
 
 def _pick_baseline(arms: list[ArmResult], wanted: str | None) -> ArmResult:
@@ -240,21 +305,27 @@ def direction(report: Report, metric: str) -> str:
 def _add_costs(report: Report) -> None:
     from srzoo_core.experiments.costs import generator_cost_of
 
-    data = report.reference.data
-    channels, scale = len(report.reference.description.channels), report.reference.description.scale
-    size = int(data.get("lr_patch") or max(1, int(data.get("patch", 64)) // scale))
+    shape = cost_input(report)
+    if shape is None:
+        report.warnings.append("FLOPs not counted: the runs' descriptions record no training patch size")
+        return
+    channels, size, _ = shape
     for arm in report.arms:
-        try:
-            arm.flops = generator_cost_of(arm.spec, channels, scale, size)[1]
+        description = arm.runs[0].description
+        try:  # the generator alone: its loss or discriminator plugins need not be installed
+            arm.flops = generator_cost_of(description.role_spec("gen"), channels, description.scale, size)[1]
         except Exception as exc:  # noqa: BLE001 - e.g. a plugin no longer installed
             report.warnings.append(f"FLOPs of {arm.label!r} not counted: {exc}")
 
 
-def cost_input(report: Report) -> tuple[int, int, int]:
-    data = report.reference.data
-    scale = int(data.get("scale", 4))
-    size = int(data.get("lr_patch") or max(1, int(data.get("patch", 64)) // scale))
-    return int(data.get("channels", 3)), size, size * scale
+def cost_input(report: Report) -> tuple[int, int, int] | None:
+    """(channels, LR size, HR size) of the input FLOPs are counted on: one training patch of the runs."""
+    description = report.reference.description
+    patch = description.data.get("patch")
+    if not isinstance(patch, int) or isinstance(patch, bool):
+        return None
+    size = max(1, patch // description.scale)
+    return len(description.channels), size, size * description.scale
 
 
 def fmt(value: float | None, digits: int = 4) -> str:

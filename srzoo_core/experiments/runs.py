@@ -31,7 +31,7 @@ class RunRecord:
 
     @property
     def seed(self) -> Any:
-        return self.config.get("seed")
+        return self.description.seed
 
     @property
     def data(self) -> dict[str, Any]:
@@ -47,14 +47,18 @@ class RunRecord:
 
     @cached_property
     def description(self) -> RunDescription:
-        """What the run is: from ``run.json``, or (run folders of the first build) its checkpoint."""
+        """What the run is: from ``run.json``, or (run folders of the first build) its checkpoint,
+        whose metadata holds no training options: those come from the folder's ``config.yaml``."""
         stored = self.status.get("description")
         if stored is not None:
             return RunDescription.from_dict(stored, str(self.path / STATUS_FILE))
         from srzoo_core.training.checkpoint import read
 
         _, meta = read(self.path / LAST)
-        return RunDescription.from_metadata(meta, str(self.path / LAST))
+        description = RunDescription.from_metadata(meta, str(self.path / LAST))
+        if not description.training:
+            description.training = dict(self.config)
+        return description
 
     @property
     def protocol(self) -> dict[str, Any]:
@@ -113,6 +117,11 @@ class Collection:
 
     def arm_specs(self) -> dict[str, str]:
         return {a["name"]: a["spec"] for _, m in self.manifests for a in m.get("arms", [])}
+
+    def planned(self, arm: str | None) -> list[tuple[Any, Path]]:
+        """(seed, run folder) of every run the ablation manifests plan for ``arm``."""
+        return [(r["seed"], (folder / r["path"]).resolve()) for folder, m in self.manifests for r in m.get("runs", [])
+                if arm is not None and r["arm"] == arm]
 
 
 def collect(paths: list[Path]) -> Collection:

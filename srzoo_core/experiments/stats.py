@@ -1,6 +1,7 @@
-"""Seed statistics: mean, sample standard deviation, and Welch's t-test (unequal variances, with
-the Welch–Satterthwaite degrees of freedom). The Student t CDF comes from scipy when it is
-installed, else from the regularised incomplete beta function computed here."""
+"""Seed statistics: mean, sample standard deviation, Welch's t-test (unequal variances, with the
+Welch–Satterthwaite degrees of freedom) and the Holm–Bonferroni correction of a table's tests.
+The Student t CDF comes from scipy when it is installed, else from the regularised incomplete beta
+function computed here."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Sequence
 
 ALPHA = 0.05
 RULE = ("Δ is the difference of the arm's mean from the baseline's. A two-sided Welch t-test (unequal variances, "
-        "Welch–Satterthwaite degrees of freedom) compares the two sets of seeds: ≈ marks p ≥ 0.05, a difference within "
-        "seed noise that is not a finding; * marks p < 0.05. With one seed in either arm the noise cannot be estimated "
-        "and Δ is marked ? (unverifiable).")
+        "Welch–Satterthwaite degrees of freedom) compares the two sets of seeds. A table makes many such tests (every arm × "
+        "metric against the baseline), so their p-values are corrected for multiple comparisons by Holm–Bonferroni across "
+        "all the tests of that table, and the marks read the adjusted p: ≈ marks adjusted p ≥ 0.05, a difference within "
+        "seed noise that is not a finding; * marks adjusted p < 0.05. With one seed in either arm the noise cannot be "
+        "estimated and Δ is marked ? (unverifiable). report.csv keeps the raw p next to the adjusted one.")
 
 
 def mean(values: Sequence[float]) -> float:
@@ -32,13 +35,19 @@ class Comparison:
     delta: float
     p: float | None          # None: not testable (fewer than two seeds on a side)
     df: float | None = None
+    p_adjusted: float | None = None   # set by :func:`adjust` when the test is one of a family
+
+    @property
+    def tested(self) -> bool:
+        return self.p is not None and not math.isnan(self.p)
 
     @property
     def verdict(self) -> str:
-        """'?' unverifiable, '≈' within seed noise, '*' beyond it (p < 0.05)."""
-        if self.p is None or math.isnan(self.p):
+        """'?' unverifiable, '≈' within seed noise, '*' beyond it (p < 0.05, the adjusted p when there is one)."""
+        if not self.tested:
             return "?"
-        return "*" if self.p < ALPHA else "≈"
+        p = self.p if self.p_adjusted is None else self.p_adjusted
+        return "*" if p < ALPHA else "≈"
 
 
 def welch(a: Sequence[float], b: Sequence[float]) -> Comparison:
@@ -53,6 +62,25 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Comparison:
     t = delta / math.sqrt(se2)
     df = se2 ** 2 / ((va ** 2 / (len(a) - 1) if va else 0.0) + (vb ** 2 / (len(b) - 1) if vb else 0.0))
     return Comparison(delta, 2 * t_sf(abs(t), df), df)
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm–Bonferroni adjusted p-values, in the given order; ``None`` (no test) stays ``None`` and is
+    not counted. The k-th smallest of m p-values is multiplied by m − k + 1, capped at 1, and made
+    non-decreasing in rank, so "adjusted p < α" is Holm's step-down rule at family-wise error α."""
+    ranked = sorted((p, i) for i, p in enumerate(pvalues) if p is not None and not math.isnan(p))
+    adjusted: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, (p, index) in enumerate(ranked):
+        running = max(running, min(1.0, (len(ranked) - rank) * p))
+        adjusted[index] = running
+    return adjusted
+
+
+def adjust(comparisons: Sequence[Comparison]) -> None:
+    """Holm-correct a family of comparisons in place (their ``p_adjusted``)."""
+    for comparison, p in zip(comparisons, holm([c.p if c.tested else None for c in comparisons])):
+        comparison.p_adjusted = p
 
 
 def t_sf(t: float, df: float) -> float:

@@ -137,6 +137,7 @@ class RunDescription:
 def _upgrade_first_build(meta: dict[str, Any]) -> RunDescription:
     """First-build metadata: a canonical spec string and loose fields. The spec was printed by the
     canonical printer, whose role parts are space-separated ``role=expr`` (no spaces inside)."""
+    from srzoo_core.data.modality import PHOTO
     from srzoo_core.spec import parse
 
     parsed = parse(str(meta["spec"]))
@@ -148,7 +149,8 @@ def _upgrade_first_build(meta: dict[str, Any]) -> RunDescription:
         names = [f"c{i}" for i in range(channels)]
     return RunDescription(
         roles=roles, components=[], scale=int(meta["scale"]), channels=[Channel(n) for n in names],
-        modality=str(data.get("kind", "photo")), data=data, normaliser=dict(meta.get("normaliser") or {}),
+        modality=str(data.get("kind", PHOTO.name)),  # first-build photo checkpoints may lack it
+        data=data, normaliser=dict(meta.get("normaliser") or {}),
         protocol=dict(meta.get("protocol") or {}), training={}, environment={"plugins": meta.get("plugins", {})},
     )
 

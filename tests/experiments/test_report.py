@@ -1,5 +1,6 @@
-"""`srzoo report` on the shared tiny ablation: the table, the seed-noise marks, the files, and the
-refusal to mix runs scored differently."""
+"""`srzoo report` on the shared tiny ablation: the table, the seed-noise marks (Holm-corrected), the
+files, missing planned seeds, and the refusals to mix runs scored differently or to pool runs with
+other options as seeds of one arm."""
 
 from __future__ import annotations
 
@@ -37,6 +38,25 @@ def edit_status(run, **changes):
         else:
             status[key] = value
     file.write_text(json.dumps(status))
+
+
+def edit_description(run, **training):
+    """Change training options in the run's description (what the report reads a run's identity from)."""
+    file = run / "run.json"
+    status = json.loads(file.read_text())
+    status["description"]["training"].update(training)
+    file.write_text(json.dumps(status))
+
+
+def copy_ablation(story, tmp_path):
+    target = tmp_path / "abl"
+    shutil.copytree(story["out"], target)
+    return target
+
+
+def row(text, arm, section="## Final validation"):
+    table = text.split(section)[1].split("## ")[0]
+    return next(line for line in table.splitlines() if line.startswith(f"| {arm} |"))
 
 
 def test_table_has_arms_mean_std_delta_and_marks(reported):
@@ -152,8 +172,99 @@ def test_not_a_run_folder(tmp_path):
 
 def test_option_differences_are_flagged(ablation_story, tmp_path):
     first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
-    config = second / "config.yaml"
-    config.write_text(config.read_text().replace("lr: 0.0002", "lr: 0.001"))
+    edit_description(second, lr=0.001)
     result = call("report", str(first), str(second), "--out", str(tmp_path), "--no-plots")
     assert result["code"] == 0, result["err"]
     assert "runs differ in options other than the spec and seed: lr (0.0002, 0.001)" in result["out"]
+
+
+def test_runs_with_other_options_are_not_pooled_as_seeds(ablation_story, tmp_path):
+    abl = copy_ablation(ablation_story, tmp_path)
+    edit_description(abl / "baseline" / "seed1", lr=0.0001)
+    result = call("report", str(abl), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 2
+    err = " ".join(result["err"].split())
+    assert (f"{abl / 'baseline' / 'seed0'} and {abl / 'baseline' / 'seed1'} are both arm 'baseline' but differ in lr "
+            "(0.0002 vs 0.0001): they are not seeds of one arm") in err
+    assert "report them separately" in err and "Traceback" not in err
+    assert not (tmp_path / "report.md").exists()
+
+
+def test_loose_runs_of_one_spec_with_other_options_are_refused(ablation_story, tmp_path):
+    first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "baseline/seed1")
+    edit_description(second, ema=0.0, batch=4)
+    result = call("report", str(first), str(second), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 2
+    err = " ".join(result["err"].split())
+    assert (f"{first} and {second} both train `gen=srresnet(blocks=1,features=8) loss=l1` but differ in batch (2 vs 4); "
+            "ema (0.999 vs 0.0): they are not seeds of one arm") in err
+
+
+def test_other_budget_is_not_another_arm(ablation_story, tmp_path):
+    """The budget is not part of a run's identity (a resumed run may be given more time): the seeds
+    stay one arm, and the difference is still flagged."""
+    first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "baseline/seed1")
+    edit_description(second, iters=5)
+    result = call("report", str(first), str(second), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    assert "2 finished runs in 1 arm (2 seeds per arm)" in result["out"]
+    assert "runs differ in options other than the spec and seed: iters (3, 5)" in result["out"]
+
+
+def read_csv(path):
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def set_final(run, **values):
+    file = run / "run.json"
+    status = json.loads(file.read_text())
+    status["final"].update(values)
+    file.write_text(json.dumps(status))
+
+
+def test_holm_correction_across_the_table(ablation_story, tmp_path):
+    abl = copy_ablation(ablation_story, tmp_path)
+    # psnr: Welch p = 0.041 alone; with ssim (p = 1) in the same table Holm doubles it to 0.081
+    for arm, psnr in (("baseline", (10.0, 10.1)), ("+se", (10.34, 10.44))):
+        for seed, value in enumerate(psnr):
+            set_final(abl / arm / f"seed{seed}", psnr=value, ssim=(0.5, 0.6)[seed])
+    alone = call("report", str(abl), "--out", str(tmp_path / "alone"), "--metrics", "psnr", "--no-plots")
+    assert alone["code"] == 0, alone["err"]
+    assert row(alone["out"], "+se").endswith("(Δ +0.3400 *) |")
+    assert "Holm–Bonferroni over the 1 Welch test of this table" in alone["out"]
+    both = call("report", str(abl), "--out", str(tmp_path / "both"), "--metrics", "psnr,ssim", "--no-plots")
+    assert both["code"] == 0, both["err"]
+    cells = row(both["out"], "+se").split("|")[4:-1]
+    assert cells[0].strip().endswith("(Δ +0.3400 ≈)") and cells[1].strip().endswith("(Δ +0.0000 ≈)")
+    assert "Holm–Bonferroni over the 2 Welch tests of this table (1 arm × 2 metrics against `baseline`)" in both["out"]
+    assert "Holm–Bonferroni across all the tests of that table" in both["out"]  # the rule in the protocol
+    rows = read_csv(tmp_path / "both" / "report.csv")
+    psnr = next(r for r in rows if r["arm"] == "+se" and r["checkpoint"] == "final" and r["metric"] == "psnr")
+    assert float(psnr["p_value"]) == pytest.approx(0.0406345, rel=1e-4)
+    assert float(psnr["p_adjusted"]) == pytest.approx(2 * float(psnr["p_value"])) and psnr["verdict"] == "≈"
+    untabulated = next(r for r in rows if r["arm"] == "+se" and r["checkpoint"] == "final" and r["metric"] == "rmse_ch0")
+    assert untabulated["p_value"] and not untabulated["p_adjusted"] and not untabulated["verdict"]
+
+
+def test_missing_planned_seeds_are_shown(ablation_story, tmp_path):
+    abl = copy_ablation(ablation_story, tmp_path)
+    shutil.rmtree(abl / "+se" / "seed1")
+    edit_status(abl / "baseline" / "seed1", status="interrupted")
+    result = call("report", str(abl), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    text = result["out"]
+    assert "| 1/2 (seed 1 unfinished) |" in row(text, "baseline") and "| 1/2 (seed 1 missing) |" in row(text, "+se")
+    assert "| 1/2 (seed 1 missing) |" in row(text, "+se", "## Best checkpoint vs last")
+    assert "2 of the 4 planned runs of these arms are missing" in text
+    assert f"**not included** (unfinished): `{abl / 'baseline' / 'seed1'}` (interrupted)" in text
+    rows = read_csv(tmp_path / "report.csv")
+    assert {r["missing_seeds"] for r in rows if r["arm"] == "+se"} == {"1"}
+
+
+def test_planned_arm_without_finished_runs_is_named(ablation_story, tmp_path):
+    abl = copy_ablation(ablation_story, tmp_path)
+    shutil.rmtree(abl / "+se")
+    result = call("report", str(abl), "--out", str(tmp_path), "--no-plots")
+    assert result["code"] == 0, result["err"]
+    assert "arm '+se' has no finished run (planned seeds 0, 1 missing); it is not in the tables" in result["out"]
+    assert "| 2 |" in row(result["out"], "baseline")
