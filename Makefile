@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # The standard set (the README's install, listed in docs/catalogue.md) and the add-ons the tests
 # also need installed (srzoo-esrgan is the mission's example of `pip install srzoo-esrgan`).
 STANDARD_PLUGINS := srgan blocks cgan losses perceptual metrics degradations edsr rcan realesrgan span plksr swinir hat geo
-ADDON_PLUGINS := esrgan
+ADDON_PLUGINS := esrgan loggers xarray
 STAMP := $(VENV)/.srzoo-installed
 
 .PHONY: install test train bench catalogue clean

@@ -8,7 +8,8 @@ module has ``run() -> dict`` (the results, for the runner to collect) and runs o
   against fp32 eager, and the step's FLOP rate against the machine's bf16 convolution peak.
 - ``data_pipeline``: the share of each iteration spent waiting for data (built-in photos, .npy grid).
 - ``scaling``: step time against batch and patch size; one process against torchrun.
-- ``inference``: tiled against untiled upscaling (time, peak RSS, seams).
+- ``inference``: tiles from a memory budget, precision (accuracy and speed), seams, peak memory
+  (VmHWM), a 4096² grid under 2 GiB, onnxruntime (``inference_accuracy``, ``inference_speed``).
 - ``gpu``: images/s on CUDA (``--device cuda``).
 
 Shared pieces: ``common`` (timing, srzoo's loop driver, the hand-written loop), ``plan`` (how much

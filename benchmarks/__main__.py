@@ -44,40 +44,27 @@ def _guarded(name: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 _INFERENCE_LAUNCHER = """\
 import json, sys
-import torch  # what benchmarks.inference.run imports before it starts its workers
-rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) / 1024
 from benchmarks.inference import run
-result = run(**json.loads(sys.argv[1]))
-result["launcher_rss_mib"] = rss
-print("@@RESULT@@" + json.dumps(result, default=str))
+print("@@RESULT@@" + json.dumps(run(**json.loads(sys.argv[1])), default=str))
 """
 
 
-def _inference(plan: Any) -> dict[str, Any]:
-    """benchmarks.inference.run() in a fresh interpreter: its workers' ru_maxrss starts at the RSS of
-    the process that forks them (Linux carries it across fork + exec), which here would be this
-    suite's several GiB, not the worker's own peak."""
+def _inference(plan: Any, device: str) -> dict[str, Any]:
+    """benchmarks.inference.run() in a fresh interpreter, so this suite's memory (several GiB after
+    the training sections) is not in its figures; its peak-memory cases run in fresh children of
+    their own and read their own high-water mark (VmHWM)."""
     try:
         from benchmarks import inference
     except ImportError as exc:
         return {"not_run": f"benchmarks.inference could not be imported ({exc})"}
-    if not callable(getattr(inference, "run", None)):
-        return {"not_run": "benchmarks.inference has no run() yet"}
     accepted = inspect.signature(inference.run).parameters
-    kwargs = {k: v for k, v in {**plan.inference, "verbose": False}.items() if k in accepted}
-    done = subprocess.run([sys.executable, "-c", _INFERENCE_LAUNCHER, json.dumps(kwargs)], capture_output=True, text=True,
+    kwargs = {k: v for k, v in {**plan.inference, "device": device, "verbose": True}.items() if k in accepted}
+    done = subprocess.run([sys.executable, "-c", _INFERENCE_LAUNCHER, json.dumps(kwargs)], stdout=subprocess.PIPE, text=True,
                           cwd=Path(__file__).resolve().parent.parent)
     lines = [line for line in done.stdout.splitlines() if line.startswith("@@RESULT@@")]
     if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        raise RuntimeError(f"benchmarks.inference.run() failed: {tail[0]}")
-    result = json.loads(lines[-1].removeprefix("@@RESULT@@"))
-    from benchmarks.seams import probe
-
-    blocks = plan.inference.get("blocks", 16)
-    result["overlap_probe"] = probe(blocks=blocks, size=192 if blocks > 1 else 48, tile=128 if blocks > 1 else 32,
-                                    overlaps=(16, 32, 48) if blocks > 1 else (8, 16))
-    return result
+        raise RuntimeError(f"benchmarks.inference.run() failed (exit {done.returncode}; its log is above)")
+    return json.loads(lines[-1].removeprefix("@@RESULT@@"))
 
 
 def run_sections(plan: Any, sections: tuple[str, ...], device: str) -> dict[str, Any]:
@@ -95,7 +82,7 @@ def run_sections(plan: Any, sections: tuple[str, ...], device: str) -> dict[str,
     if "scaling" in sections:
         results["scaling"] = _guarded("scaling", lambda: scaling.run(plan))
     if "inference" in sections:
-        results["inference"] = _guarded("inference", lambda: _inference(plan))
+        results["inference"] = _guarded("inference", lambda: _inference(plan, device))
     if "gpu" in sections:
         if device == "cuda":
             results["gpu"] = _guarded("gpu", lambda: gpu.run(plan, device="cuda"))

@@ -1,18 +1,21 @@
-"""Inference benchmark: tiled vs untiled ×4 upscaling with an SRResNet (random weights).
+"""Inference benchmark (section 5 of ``make bench``): tiles from a memory budget, the fast path, and
+what each costs, for srresnet, rrdbnet and the zoo's efficient (span) and transformer (swinir
+lightweight) models, ×4.
 
-    python -m benchmarks.inference            # full run (minutes on a laptop CPU)
-    python -m benchmarks.inference --quick    # a small smoke run
+    python -m benchmarks.inference            # the full plan (several minutes on 2 cores)
+    python -m benchmarks.inference --quick    # smaller sizes and models
+    python -m benchmarks.inference --smoke    # tiny models: checks that it runs
 
-Sizes are LR sizes: "512²" means a 512×512 input upscaled to 2048×2048. Every case runs in a
-fresh subprocess, so its peak RSS (``ru_maxrss``) is its own. Untiled runs whose estimated peak
-memory (extrapolated from the smallest untiled case) exceeds 80% of the available memory are
-skipped and reported as such. The last case runs a photo through the CLI's code path
-(``srzoo_core.cli.upscale.upscale_file``: PNG read, checkpoint load, ``upscale_array``, PNG write).
+Parts: the precision table (accuracy of each precision against fp32 on the held-out photos, and
+the default it justifies), megapixels per second per precision, the default path (planned from the
+default budget) against a forced untiled run at three sizes, seams of a forced tiling at each
+model's default overlap, peak memory of an untiled run as the process's own high-water mark
+(``VmHWM`` of a fresh child process, against the planner's estimate), a large grid under a 2 GiB
+budget through the CLI's code path, and onnxruntime against PyTorch when export exists.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -22,220 +25,141 @@ import time
 from pathlib import Path
 from typing import Any
 
-from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
+from benchmarks.inference_accuracy import SCALE, briefly_trained, build, choose_default, precision_rows, seam_rows
+from benchmarks.inference_report import markdown
 
-SCALE = 4
-
-
-def _generator(blocks: int) -> Any:
-    import torch
-
-    import srzoo_core as sz
-
-    torch.manual_seed(0)
-    return sz.build_generator(f"gen=srresnet(blocks={blocks})", in_channels=3, scale=SCALE).eval()
+TRAINED = ("srresnet", "rrdbnet")
+MODELS = {"srresnet": "gen=srresnet(blocks=16)", "rrdbnet": "gen=rrdbnet(blocks=8)", "span": "gen=span",
+          "swinir": "gen=swinir(preset=lightweight)"}
 
 
-def _rss_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process: less disturbed than wall time on a shared machine."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _status(key: str) -> float:
+    """A /proc/self/status figure in MiB (VmHWM: this process's peak resident memory, VmRSS: now)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
-def _worker_tensor(case: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
+def _worker_memory(case: dict[str, Any]) -> dict[str, Any]:
+    """An untiled default-path run in this fresh process: its own VmHWM against the estimate."""
     import torch
 
     from srzoo_core.training.inference import upscale_tiled
 
-    generator = _generator(case["blocks"])
-    torch.manual_seed(1)
-    lr = torch.rand(1, 3, case["size"], case["size"])
-    before = _rss_mib()
-    cpu, start = _cpu_seconds(), time.perf_counter()
-    out = upscale_tiled(generator, lr, SCALE, tile=case["tile"], overlap=case["overlap"], device="cpu")
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    peak = _rss_mib()
-    if case.get("save"):
-        np.save(case["save"], out[0].numpy())
-    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak, "rss_before_mib": before,
-            "out_shape": list(out.shape)}
+    generator = build(case["spec"])
+    x = torch.rand(1, 3, case["size"], case["size"])
+    before = _status("VmRSS")
+    info: dict[str, Any] = {}
+    start = time.perf_counter()
+    upscale_tiled(generator, x, SCALE, info=info)
+    return {"seconds": time.perf_counter() - start, "rss_before_mib": before, "vmhwm_mib": _status("VmHWM"),
+            "estimate_mib": (info["estimate"] or 0) / 2 ** 20, "plan": info["plan"]}
 
 
-def _worker_cli(case: dict[str, Any]) -> dict[str, Any]:
+def _worker_big(case: dict[str, Any]) -> dict[str, Any]:
+    """A one-channel ``size``² grid through the CLI's code path (read .npy, normalise, upscale under
+    ``budget``, denormalise, write .npy), in this fresh process."""
     import numpy as np
 
     from srzoo_core.cli.upscale import upscale_file
-    from srzoo_core.data import write_image
     from srzoo_core.training.checkpoint import save_model
 
-    folder = Path(case["folder"])
-    generator = _generator(case["blocks"])
-    ckpt = folder / "photo.safetensors"
+    folder, size = Path(case["folder"]), case["size"]
+    generator = build(case["spec"], in_channels=1)
+    ckpt = folder / "grid.safetensors"
     save_model(ckpt, generator.state_dict(), {
-        "spec": f"gen=srresnet(blocks={case['blocks']})", "scale": SCALE, "channels": 3,
-        "normaliser": {"kind": "unit", "mean": [0.0] * 3, "std": [1.0] * 3},
-        "data": {"kind": "photo", "channel_names": ["R", "G", "B"]}, "step": 0,
-    })
-    size = case["size"]
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    image = np.stack([0.5 + 0.5 * np.sin(12 * xx), 0.5 + 0.5 * np.cos(9 * yy), xx * yy], axis=-1).astype(np.float32)
-    write_image(folder / "lr.png", image)
-    del generator, image
-    cpu, start = _cpu_seconds(), time.perf_counter()
-    info = upscale_file(ckpt, folder / "lr.png", folder / "sr.png", tile=case["tile"], overlap=case["overlap"], device="cpu")
-    return {"seconds": time.perf_counter() - start, "cpu_seconds": _cpu_seconds() - cpu, "upscale_seconds": info["seconds"],
-            "peak_rss_mib": _rss_mib(), "out_shape": list(info["output_shape"])}
+        "spec": case["spec"], "scale": SCALE, "channels": 1, "normaliser": {"kind": "zscore", "mean": [280.0], "std": [5.0]},
+        "data": {"kind": "grid", "channel_names": ["t"]}, "step": 0})
+    y, x = np.ogrid[0:size, 0:size]
+    field = (280 + 5 * np.sin(x / 97.0) * np.cos(y / 61.0)).astype(np.float32)[None]
+    np.save(folder / "lr.npy", field)
+    del field, generator
+    before = _status("VmRSS")
+    info = upscale_file(ckpt, folder / "lr.npy", folder / "sr.npy", max_memory=case["budget"], device="cpu")
+    peak = _status("VmHWM")
+    out = np.load(folder / "sr.npy", mmap_mode="r")
+    return {"seconds": info["seconds"], "rss_before_mib": before, "vmhwm_mib": peak, "plan": info["plan"],
+            "precision": info["precision"], "out_shape": list(out.shape), "finite_corner": bool(np.isfinite(out[0, :64, :64]).all()),
+            "output_mib": out.nbytes / 2 ** 20}
 
 
 def _spawn(case: dict[str, Any]) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.inference", "--worker", json.dumps(case)],
-                          capture_output=True, text=True, cwd=root, env=env)
-    if proc.returncode != 0:
-        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.inference", "--worker", json.dumps(case)], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("@@")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        return {"error": tail[0][:300]}
+    return json.loads(lines[-1][2:])
 
 
-def _mem_available_mib() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("inf")
-
-
-def _max_abs_diff(a_path: str, b_path: str) -> tuple[float, float]:
-    """Max |a - b| and the reference's standard deviation, in row chunks (memory-mapped)."""
-    import numpy as np
-
-    a = np.load(a_path, mmap_mode="r")
-    b = np.load(b_path, mmap_mode="r")
-    worst = 0.0
-    for r in range(0, a.shape[1], 256):
-        worst = max(worst, float(np.abs(a[:, r:r + 256] - b[:, r:r + 256]).max()))
-    return worst, float(np.asarray(b).std())
-
-
-def run(sizes: tuple[int, ...] = (512, 2048), blocks: int = 16, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-        photo_size: int = 1024, verbose: bool = True) -> dict[str, Any]:
-    """Run every case (each in its own subprocess); return the results and print a Markdown table."""
+def run(models: dict[str, str] | None = None, sizes: tuple[int, ...] = (128, 256, 512), rounds: int = 3, train_iters: int = 40,
+        speed_size: int = 128, seam_size: int = 256, seam_tile: int = 160, memory_size: int = 256, big_size: int = 4096,
+        big_spec: str = "gen=srresnet(blocks=2,features=16)", big_budget: str = "2GiB", onnx_size: int = 128,
+        device: str = "cpu", verbose: bool = True, **_ignored: Any) -> dict[str, Any]:
+    """Every part; returns the figures (``markdown(report)`` renders them)."""
     import torch
 
-    results: list[dict[str, Any]] = []
-    load_before = os.getloadavg()[0]
-    untiled_per_pixel: float | None = None
-    with tempfile.TemporaryDirectory(prefix="srzoo-bench-") as tmp:
-        for size in sorted(sizes):
-            saved: dict[str, str] = {}
-            for mode, case_tile in (("untiled", 0), ("tiled", tile)):
-                row: dict[str, Any] = {"case": f"{size}² LR → {size * SCALE}² ({mode})", "size": size, "mode": mode,
-                                       "tile": case_tile, "overlap": overlap if case_tile else 0}
-                if mode == "untiled" and untiled_per_pixel is not None:
-                    estimate = untiled_per_pixel * size * size
-                    if estimate > 0.8 * _mem_available_mib():
-                        row["skipped"] = f"estimated peak {estimate / 1024:.0f} GiB > 80% of available {_mem_available_mib() / 1024:.0f} GiB"
-                        results.append(row)
-                        if verbose:
-                            print(f"skip {row['case']}: {row['skipped']}", flush=True)
-                        continue
-                save = os.path.join(tmp, f"{size}-{mode}.npy")
-                case = {"kind": "tensor", "size": size, "blocks": blocks, "tile": case_tile, "overlap": overlap,
-                        "save": save if (mode == "untiled" or "untiled" in saved) else None}
-                if verbose:
-                    print(f"running {row['case']} ...", flush=True)
-                row.update(_spawn(case))
-                if "error" not in row:
-                    if case["save"]:
-                        saved[mode] = save
-                    if mode == "untiled" and untiled_per_pixel is None:
-                        untiled_per_pixel = max(row["peak_rss_mib"] - row["rss_before_mib"], 1.0) / (size * size)
-                results.append(row)
-                if verbose:
-                    print(f"  {_brief(row)}", flush=True)
-            if "untiled" in saved and "tiled" in saved:
-                diff, std = _max_abs_diff(saved["tiled"], saved["untiled"])
-                results[-1]["max_abs_diff"] = diff
-                results[-1]["output_std"] = std
-            for path in saved.values():
-                Path(path).unlink(missing_ok=True)
-        if photo_size:
-            row = {"case": f"{photo_size}² photo via CLI path (PNG in/out)", "size": photo_size, "mode": "cli",
-                   "tile": tile, "overlap": overlap}
-            if verbose:
-                print(f"running {row['case']} ...", flush=True)
-            row.update(_spawn({"kind": "cli", "size": photo_size, "blocks": blocks, "tile": tile, "overlap": overlap,
-                               "folder": tmp}))
-            results.append(row)
-            if verbose:
-                print(f"  {_brief(row)}", flush=True)
-    report = {
-        "model": f"srresnet(blocks={blocks}) ×{SCALE}, random weights, float32, CPU",
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cases": results,
-    }
+    from benchmarks.inference_speed import onnx_rows, speed_rows, tiling_rows
+    from srzoo_core.training.inference import AUTO_PRECISION
+
+    models = dict(models or MODELS)
+    load_start = os.getloadavg()[0]
+    say = (lambda text: print(f"[inference] {text}", file=sys.stderr, flush=True)) if verbose else (lambda text: None)
+    report: dict[str, Any] = {"models": models, "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                              "train_iters": train_iters, "auto_precision": dict(AUTO_PRECISION), "rounds": rounds}
+    say(f"briefly training {', '.join(TRAINED)} ({train_iters} steps)")
+    built = {name: ((briefly_trained(spec, train_iters), f"trained {train_iters} steps") if name in TRAINED else (build(spec), "random init"))
+             for name, spec in models.items()}
+    plain = {name: g for name, (g, _) in built.items()}
+    say("precision table")
+    report["precision"] = {"rows": precision_rows({k: built[k] for k in TRAINED if k in built}, device)}
+    say("speed per precision")
+    report["speed"] = {"size": speed_size, "rows": speed_rows(plain, speed_size, rounds)}
+    speed = {}
+    for row in report["speed"]["rows"]:
+        if row["channels_last"] and row["model"] in TRAINED:
+            speed[row["precision"]] = min(speed.get(row["precision"], float("inf")), row["mp_per_s"])
+    report["precision"]["default"] = choose_default(report["precision"]["rows"], speed)
+    say("default path vs untiled")
+    report["tiling"] = {"sizes": list(sizes), "rows": tiling_rows(plain, tuple(sizes), rounds)}
+    say("seams")
+    report["seams"] = {"rows": seam_rows(built, seam_size, seam_tile)}
+    say("peak memory (fresh processes)")
+    report["memory"] = {"size": memory_size, "rows": [{"model": name, **_spawn({"kind": "memory", "spec": spec, "size": memory_size})}
+                                                      for name, spec in models.items()]}
+    say(f"{big_size}² grid under {big_budget}")
+    with tempfile.TemporaryDirectory(prefix="srzoo-bench-big-") as tmp:
+        report["big"] = {"size": big_size, "spec": big_spec, "budget": big_budget,
+                         **_spawn({"kind": "big", "spec": big_spec, "size": big_size, "budget": big_budget, "folder": tmp})}
+    say("onnxruntime vs PyTorch")
+    report["onnx"] = onnx_rows({k: plain[k] for k in ("srresnet", "span") if k in plain}, onnx_size, rounds)
+    report["load_average"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
     if verbose:
         print(markdown(report))
     return report
 
 
-def _brief(row: dict[str, Any]) -> str:
-    if "error" in row:
-        return "error: " + " ".join(row["error"])
-    return f"{row['seconds']:.1f} s ({row.get('cpu_seconds', float('nan')):.1f} CPU s), peak RSS {row['peak_rss_mib']:.0f} MiB"
-
-
-def markdown(report: dict[str, Any]) -> str:
-    load = report.get("load_average")
-    lines = [f"{report['model']} — torch {report['torch']}, {report['threads']} threads on {report['cpus']} CPUs"
-             + (f" (1-min load average {load[0]} at start, {load[1]} at end)" if load else ""), "",
-             "| case | tile/overlap | wall (s) | CPU (s) | peak RSS (MiB) | max abs diff vs untiled |",
-             "| --- | --- | ---: | ---: | ---: | --- |"]
-    for row in report["cases"]:
-        tiling = f"{row['tile']}/{row['overlap']}" if row["tile"] else "—"
-        if "skipped" in row:
-            lines.append(f"| {row['case']} | {tiling} | skipped | skipped | skipped | {row['skipped']} |")
-            continue
-        if "error" in row:
-            lines.append(f"| {row['case']} | {tiling} | error | error | error | {' '.join(row['error'])} |")
-            continue
-        diff = "—"
-        if "max_abs_diff" in row:
-            diff = f"{row['max_abs_diff']:.2e} (output std {row['output_std']:.3g})"
-        cpu = f"{row['cpu_seconds']:.1f}" if "cpu_seconds" in row else "—"
-        lines.append(f"| {row['case']} | {tiling} | {row['seconds']:.1f} | {cpu} | {row['peak_rss_mib']:.0f} | {diff} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="small smoke run: 2 blocks, 64² and 128², 128² photo")
-    parser.add_argument("--blocks", type=int, default=16)
-    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true")
+    mode.add_argument("--smoke", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     if args.worker:
         case = json.loads(args.worker)
-        result = (_worker_cli if case["kind"] == "cli" else _worker_tensor)(case)
-        print(json.dumps(result))
+        print("@@" + json.dumps((_worker_big if case["kind"] == "big" else _worker_memory)(case)))
         return
-    if args.quick:
-        report = run(sizes=(64, 128), blocks=2, tile=48, overlap=16, photo_size=128)
-    else:
-        report = run(blocks=args.blocks)
+    from benchmarks.plan import make_plan
+
+    report = run(**make_plan("smoke" if args.smoke else "quick" if args.quick else "full").inference)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+        args.json.write_text(json.dumps(report, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from srzoo_core.training import DEFAULT_OVERLAP
+
+
+SMOKE_MODELS = {"srresnet": "gen=srresnet(blocks=1,features=8)", "rrdbnet": "gen=rrdbnet(blocks=1,features=8,growth=4)",
+                "span": "gen=span(features=8,blocks=1)", "swinir": "gen=swinir(preset=lightweight,embed_dim=12,depths=\"2\",num_heads=2)"}
 
 
 @dataclass
@@ -31,8 +34,10 @@ class Plan:
     scaling_reps: int = 2
     dist_iters: int = 8        # torchrun comparison: iterations per run (the first 2 are not timed)
     startup_runs: int = 5
+    # benchmarks.inference.run's options: srresnet-16, rrdbnet-8 (as in training), span, swinir lightweight
     inference: dict[str, Any] = field(default_factory=lambda: {
-        "sizes": (256, 512), "blocks": 16, "tile": 128, "overlap": DEFAULT_OVERLAP, "photo_size": 512})
+        "sizes": (128, 256, 512), "rounds": 3, "train_iters": 40, "speed_size": 128, "seam_size": 256, "seam_tile": 160,
+        "memory_size": 256, "big_size": 4096, "big_budget": "2GiB", "onnx_size": 128})
     gpu_steps: int = 20
     gpu_rounds: int = 3
 
@@ -54,13 +59,16 @@ def make_plan(name: str) -> Plan:
     if name == "quick":
         return Plan(name="quick", rounds=3, steps=2, warm=1, rrdb_blocks=4, rrdb_rounds=2, rrdb_steps=1, peak_reps=2, grid_steps=3,
                     batches=(4, 16, 32), patches=(48, 96, 144), scaling_reps=1, dist_iters=5, startup_runs=3,
-                    inference={"sizes": (128, 256), "blocks": 16, "tile": 96, "overlap": DEFAULT_OVERLAP, "photo_size": 256},
+                    inference={"sizes": (64, 128, 256), "rounds": 2, "train_iters": 10, "speed_size": 96, "seam_size": 192,
+                               "seam_tile": 144, "memory_size": 128, "big_size": 2048, "big_budget": "1GiB", "onnx_size": 96},
                     gpu_steps=10, gpu_rounds=2)
     if name == "smoke":
         return Plan(name="smoke", rounds=2, steps=1, warm=1, batch=2, patch=24, blocks=1, rrdb_blocks=1, rrdb_rounds=2,
                     rrdb_steps=1, peak_reps=1, grid_samples=200, grid_steps=2, batches=(1, 2), patches=(16, 24),
                     scaling_reps=1, dist_iters=4, startup_runs=1,
-                    inference={"sizes": (32,), "blocks": 1, "tile": 24, "overlap": 8, "photo_size": 32},
+                    inference={"models": SMOKE_MODELS, "sizes": (24, 32, 48), "rounds": 1, "train_iters": 1, "speed_size": 24,
+                               "seam_size": 64, "seam_tile": 48, "memory_size": 32, "big_size": 128,
+                               "big_spec": "gen=srresnet(blocks=1,features=8)", "big_budget": "64MiB", "onnx_size": 24},
                     gpu_steps=3, gpu_rounds=2)
     raise ValueError(f"unknown plan {name!r}")
 

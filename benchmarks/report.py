@@ -124,15 +124,6 @@ def startup_markdown(r: dict[str, Any]) -> str:
 
 
 def inference_markdown(r: dict[str, Any]) -> str:
-    from benchmarks.inference import markdown
+    from benchmarks.inference_report import markdown
 
-    text = markdown(r)
-    if "launcher_rss_mib" in r:
-        text += (f"\n\nRun from a fresh interpreter: each case's peak RSS (`ru_maxrss`) includes the RSS of the process that "
-                 f"started it ({r['launcher_rss_mib']:.0f} MiB, Python + torch), which Linux carries across fork + exec; "
-                 "`VmHWM` from /proc/self/status would be the case's own peak.")
-    if "overlap_probe" in r:
-        from benchmarks.seams import text as probe_text
-
-        text += f"\n\nSeam {probe_text(r['overlap_probe'])}."
-    return text
+    return markdown(r)

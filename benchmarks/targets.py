@@ -8,8 +8,6 @@ from typing import Any
 SEAM_LIMIT = 0.01      # max |tiled - untiled| as a share of the output's std: 1 % of σ = 0.0025 for a photo of
                        # σ ≈ 0.25 in [0, 1], under one 8-bit level (0.0039), so no seam can show after quantisation
 PHOTO_STD = 0.25
-SRRESNET_RADIUS = 40   # LR px: 9×9 head (4) + 33 3×3 convs in the trunk (33) + upsampler/tail (≈ 2.5)
-RSS_LIMIT_MIB = 2048
 TILED_LIMIT = 1.10
 
 
@@ -60,45 +58,54 @@ def startup_lines(s: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+TILED_TARGETS = {("srresnet", 256), ("srresnet", 512), ("rrdbnet", 256), ("rrdbnet", 512)}
+
+
 def inference_lines(r: dict[str, Any]) -> list[dict[str, Any]]:
-    cases = [c for c in r.get("cases", []) if "skipped" not in c and "error" not in c]
-    errors = [c for c in r.get("cases", []) if "error" in c]
     out = []
-    bounded = [c for c in cases if c["mode"] in ("tiled", "cli")]
-    worst = max(bounded, key=lambda c: c["peak_rss_mib"], default=None)
-    if worst is not None:
-        out.append(line("5", "inference peak RSS, tiled and CLI paths (largest case)", f"{worst['peak_rss_mib']:.0f} MiB",
-                        "< 2 GiB", worst["peak_rss_mib"] < RSS_LIMIT_MIB, f"{worst['case']}"))
-    untiled_rss = [c for c in cases if c["mode"] == "untiled"]
-    if untiled_rss:
-        big = max(untiled_rss, key=lambda c: c["peak_rss_mib"])
-        out.append(line("5", f"inference peak RSS, untiled (opt-in `--tile 0`), largest case run: {big['size']}² LR",
-                        f"{big['peak_rss_mib']:.0f} MiB", "— (grows with the image by design; for reference)", None))
-    by_size: dict[int, dict[str, Any]] = {}
-    for c in cases:
-        by_size.setdefault(c["size"], {})[c["mode"]] = c
-    for size, pair in sorted(by_size.items()):
-        if "tiled" in pair and "untiled" in pair:
-            ratio = pair["tiled"]["seconds"] / pair["untiled"]["seconds"]
-            value = f"{ratio:.2f}×"
-            if "cpu_seconds" in pair["tiled"] and "cpu_seconds" in pair["untiled"]:
-                value += f" (CPU time {pair['tiled']['cpu_seconds'] / pair['untiled']['cpu_seconds']:.2f}×)"
-            out.append(line("5", f"tiled / untiled wall time, {size}² LR", value, "≤ 1.1×", ratio <= TILED_LIMIT,
-                            f"{pair['tiled']['seconds']:.1f} s vs {pair['untiled']['seconds']:.1f} s (overlap recomputed: "
-                            f"tile {pair['tiled']['tile']}, overlap {pair['tiled']['overlap']})"))
-            if "max_abs_diff" in pair["tiled"]:
-                rel = pair["tiled"]["max_abs_diff"] / max(pair["tiled"]["output_std"], 1e-12)
-                levels = rel * PHOTO_STD * 255
-                out.append(line("5", f"seams: max |tiled − untiled| / output σ, {size}² LR",
-                                f"{100 * rel:.2f} % (≈ {levels:.1f} 8-bit levels on a photo of σ {PHOTO_STD})",
-                                f"≤ {100 * SEAM_LIMIT:g} % of σ (< 1 level: no visible seam)", rel <= SEAM_LIMIT,
-                                f"max abs diff {pair['tiled']['max_abs_diff']:.2e} with output σ {pair['tiled']['output_std']:.3g} "
-                                f"(random weights); overlap {pair['tiled']['overlap']} LR px against a receptive-field radius of "
-                                f"≈ {SRRESNET_RADIUS} LR px for SRResNet-16"
-                                + (f"; {seam_probe(r['overlap_probe'])}" if "overlap_probe" in r else "")))
-    for c in errors:
-        out.append(line("5", f"inference case {c['case']}", "error", "runs", False, " ".join(c["error"])))
+    for row in r["tiling"]["rows"]:
+        targeted = (row["model"], row["size"]) in TILED_TARGETS
+        out.append(line("5", f"default (budget-planned) / untiled time, {row['model']}, {row['size']}² LR",
+                        f"{row['ratio']:.3f}× (CPU time {row['cpu_ratio']:.3f}×)", "≤ 1.1×" if targeted else "— (for reference)",
+                        row["ratio"] <= TILED_LIMIT if targeted else None,
+                        f"{row['default_s']:.2f} s vs {row['untiled_s']:.2f} s; plan: {row['plan']}; memory probe {row['probe_s']:.2f} s"))
+    for row in r["seams"]["rows"]:
+        share = row["share_of_std"]
+        out.append(line("5", f"seams: max |tiled − untiled| / σ, {row['model']} ({row['weights']}), overlap {row['overlap']}",
+                        f"{100 * share:.3f} % (≈ {share * PHOTO_STD * 255:.2f} 8-bit levels at σ {PHOTO_STD})",
+                        f"≤ {100 * SEAM_LIMIT:g} % of σ", share <= SEAM_LIMIT,
+                        f"max abs diff {row['max_abs_diff']:.2e}, σ {row['output_std']:.3g}, {row['tiles']} tiles of ≤{row['tile']} LR px, "
+                        f"declared receptive_field {row['receptive_field']}"))
+    default = r["precision"]["default"]
+    auto = r["auto_precision"].get("cpu")
+    worst = ", ".join(f"{k} {v:.4f} dB" for k, v in sorted(default["worst_cost_db"].items()))
+    out.append(line("5", "inference default precision (CPU) = the fastest whose cost is < 0.01 dB, else fp32",
+                    f"measured: {default['choice']}; srzoo's auto: {auto}", "the same", default["choice"] == auto,
+                    f"worst |PSNR cost| vs fp32 NCHW on astronaut + coffee: {worst}"))
+    big = r["big"]
+    if "error" in big:
+        out.append(line("5", f"{big['size']}² LR grid under {big['budget']}", "error", "runs", False, big["error"]))
+    else:
+        used = big["vmhwm_mib"] - big["rss_before_mib"]
+        budget = parse_budget_mib(big["budget"])
+        out.append(line("5", f"{big['size']}² LR grid ×4 under --max-memory {big['budget']}: VmHWM − RSS before the call",
+                        f"{used:.0f} MiB (VmHWM {big['vmhwm_mib']:.0f} MiB)", f"≤ {budget:.0f} MiB", used <= budget,
+                        f"{big['plan']}; output {big['output_mib']:.0f} MiB"))
+    for row in r["memory"]["rows"]:
+        if "error" in row:
+            out.append(line("5", f"peak memory, {row['model']}", "error", "runs", False, row["error"]))
+            continue
+        used = row["vmhwm_mib"] - row["rss_before_mib"]
+        out.append(line("5", f"memory estimate covers the measured peak, {row['model']} untiled {r['memory']['size']}² LR",
+                        f"estimate {row['estimate_mib']:.0f} MiB / used {used:.0f} MiB = {row['estimate_mib'] / max(used, 1):.2f}",
+                        "≥ 1", row["estimate_mib"] >= used, f"VmHWM {row['vmhwm_mib']:.0f} MiB of a fresh process"))
     return out
+
+
+def parse_budget_mib(text: str) -> float:
+    from srzoo_core.training.tiling import parse_memory
+
+    return parse_memory(text) / 2 ** 20
 
 
 def data_lines(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -114,12 +121,6 @@ def scaling_lines(s: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(line("7", "torchrun 2 processes / 1 process, samples/s", f"{s['distributed']['speedup']:.2f}×",
                         "(no target set)", None))
     return out
-
-
-def seam_probe(p: dict[str, Any]) -> str:
-    from benchmarks.seams import text
-
-    return text(p)
 
 
 def not_run(number: str, figure: str, reason: str) -> dict[str, Any]:

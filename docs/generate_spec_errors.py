@@ -47,6 +47,20 @@ def with_script_metric() -> str:
             "where `def csi(threshold: float, crop: int = 0)`")
 
 
+class Impostor:  # a second plugin's generator named like srzoo-srgan's
+    @staticmethod
+    def srzoo_register_generators(register):
+        register("srresnet", csi)
+
+
+def with_clashing_plugin() -> str:
+    import srzoo_core
+
+    Impostor.srzoo_register_generators = srzoo_core.hookimpl(Impostor.srzoo_register_generators)
+    srzoo_core.get_host().add_plugin(Impostor, name="other", dist="other-sr-models", version="1.0")
+    return "with a second plugin, other-sr-models, that also registers a generator `srresnet`"
+
+
 class Case(NamedTuple):
     title: str
     spec: str
@@ -75,6 +89,8 @@ GROUPS: dict[str, list[Case]] = {
         Case("A missing value", "gen=srresnet(blocks=)"),
         Case("An unterminated string", 'loss=vgg(weights="vgg19.pth)'),
         Case("A number too large", "gen=srresnet(blocks=1e999)"),
+        Case("A digit that is not 0-9", "gen=srresnet(blocks=١٢)"),
+        Case("A range written high to low", "deg=jpeg(quality=95..30)+bicubic"),
     ],
     "Overrides": [
         Case("No name after the dot", "gen.=8"),
@@ -82,6 +98,13 @@ GROUPS: dict[str, list[Case]] = {
         Case("An override of a role the spec does not have", "gen=srresnet disc.layers=3"),
         Case("An override of a term the role does not have", "loss=l1 loss.gan.weight=0.1"),
         Case("A loss weight that is not a number", "gen=srresnet disc=patchgan loss=l1+gan loss.gan.weight=high"),
+        Case("An override given twice", "gen=srresnet gen.blocks=8 gen.blocks=16"),
+    ],
+    "Loss weights: positive and finite": [
+        Case("A negative weight", "gen=srresnet loss=l1+-0.1*ssim"),
+        Case("A weight of zero", "gen=srresnet loss=l1+0*ssim"),
+        Case("A weight too small to be told from zero", "gen=srresnet loss=1e-400*l1"),
+        Case("A weight that is not finite", "gen=srresnet loss=inf*l1"),
     ],
     "Names, kinds and plugins": [
         Case("A misspelt name", "gen=srresnt"),
@@ -93,6 +116,7 @@ GROUPS: dict[str, list[Case]] = {
         Case("A block where a generator belongs", "gen=se"),
         Case("A block in a role that takes no blocks", "loss=l1+se"),
         Case("A plugin-qualified name naming the wrong plugin", "gen=cgan:srresnet"),
+        Case("A name two installed plugins register (write srgan:srresnet)", "gen=srresnet", setup=with_clashing_plugin),
     ],
     "Parameters": [
         Case("A parameter the component does not have", "loss=charbonnier(epsilon=0.01)"),
@@ -111,9 +135,20 @@ GROUPS: dict[str, list[Case]] = {
         Case("An adversarial loss without a discriminator", "gen=srresnet loss=l1+0.01*gan"),
         Case("A discriminator no loss uses", "gen=srresnet disc=patchgan loss=l1"),
     ],
+    "Degradations: the chain must make the LR": [
+        Case("A chain that does not end at the LR size", "deg=blur+resize+noise+jpeg"),
+        Case("A chain that never makes the LR", "deg=noise"),
+        Case("An option value a degradation refuses", "deg=jpeg(quality=0..50)+bicubic"),
+        Case("A fraction in a range of whole numbers", "deg=jpeg(quality=30.5..95)+bicubic"),
+        Case("An override of a term the chain has twice", "deg=blur+resize+resize(final=true) deg.resize.mode=area"),
+    ],
     "When the spec is built (no caret: the spec is valid, the model cannot be made)": [
         Case("A scale the generator cannot do", "gen=srresnet", options=("--scale", "3")),
         Case("An option value the component refuses", "gen=srresnet+se(reduction=0)"),
+    ],
+    "Sizes: the model is sized on PyTorch's meta device before anything is allocated": [
+        Case("A model too large for the memory here (SRZOO_MEMORY_LIMIT stands in for this machine's)",
+             "gen=srresnet(blocks=100000000)", env={"SRZOO_MEMORY_LIMIT": "64GB"}),
     ],
 }
 

@@ -34,10 +34,17 @@ class Model:
         return self.description.scale
 
     def upscale(self, array: Any, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP, device: str = "cpu") -> Any:
-        """A photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units, upscaled."""
+        """A photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units, upscaled, as
+        ``srzoo upscale`` does it (a photo's alpha upscaled apart, grey given to an RGB model and back)."""
+        import numpy as np
+
+        from srzoo_core.data.modality import modality
         from srzoo_core.training.inference import upscale_array
 
-        return upscale_array(self.generator, self.description, array, tile=tile, overlap=overlap, device=device)
+        kind = modality(self.description.modality)
+        fitted, kept = kind.fit_channels(np.asarray(array), len(self.description.channels))
+        result = upscale_array(self.generator, self.description, fitted, tile=tile, overlap=overlap, device=device)
+        return kind.restore(result, kept, self.scale)
 
     def evaluate(self, data: str | None = None, split: str = "val", batch: int = 16) -> dict[str, Any]:
         """Model and bicubic scored the same way on a split (default: the data it was trained on)."""

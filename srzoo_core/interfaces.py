@@ -32,7 +32,11 @@ Blocks
     ``(N, channels, H, W)``; ``upsampler``: ``factory(channels, scale, **options)`` → module
     mapping ``(N, channels, H, W)`` to ``(N, channels, scale*H, scale*W)``; ``wrapper``:
     ``factory(inner, in_channels, **options)`` where ``inner(in_channels)`` builds the wrapped
-    discriminator.
+    discriminator; ``constraint`` (:data:`GENERATOR_OUTPUT_SLOTS`: fits every generator, which
+    need not declare it): ``factory(scale, **options)`` → module with ``forward(sr, lr) -> sr``,
+    applied by the build layer around the generator: ``out = constraint(gen(lr), lr)``. With
+    ``physical_units = True`` it is given de-normalised tensors (the build layer then needs the
+    data's per-channel affine, ``build_generator(..., normaliser=)``), else normalised ones.
 
 Losses
     ``factory(**options) -> nn.Module`` with ``forward(sr, hr) -> scalar tensor`` and a class
@@ -49,7 +53,20 @@ Metrics
     values ``(N, C)``. A ``data_range`` key in the protocol means the metric wants values scaled
     to a fixed range (grids get each channel min–max scaled by a range fixed on the validation
     HR). ``best_at_zero: bool`` (default False) — a signed error such as bias, ranked by its
-    absolute value and never used to pick the best checkpoint.
+    absolute value and never used to pick the best checkpoint. Optional, read by the evaluator:
+
+    * ``setup(context)`` — called once before scoring with a mapping of the run's context:
+      ``channel_names`` (list[str]), ``units`` (per channel a str or None), ``scale`` (int),
+      ``latitude``/``longitude`` (1-D HR-grid cell-centre degrees, or None). Unknown keys are to
+      be ignored (more may come); a ``ValueError`` means the metric cannot score this run;
+    * ``needs_lr: bool`` — called as ``metric(sr, hr, lr=lr)``, the LR in the same domain as sr/hr;
+    * ``takes_mask: bool`` — for data with missing cells (NaN in the HR: a mask or missing values)
+      called with ``mask=`` (bool, sr's shape, True where the HR has data; sr and hr hold finite
+      stand-ins elsewhere) and scores only those cells; a metric without it cannot score such
+      data (a clear error says which can);
+    * ``value_units: str`` — the unit of the values: ``"data"`` for the scored channel's own
+      unit (RMSE, bias, …), ``""`` for dimensionless, or a unit such as ``"dB"``; tables then
+      print ``rmse t2m [K]``. Absent: not stated.
 
 Degradations (kind ``deg``)
     ``factory(**options)`` → object with ``modalities: tuple[str, ...]`` (the modalities it
@@ -63,12 +80,38 @@ Data sources (kind ``datasource``)
     folder layout) and ``load(location: str, request: DataRequest) -> DataBundle``; optional
     ``example: str`` (shown in hints) and ``fixed_splits: bool`` (refuse ``lr=``/``val=``/``test=``).
     ``register(..., suffixes=(".nc",))`` names the file types it reads, so that an uninstalled
-    plugin's file type gets a "read by srzoo-X, which is not installed" message.
+    plugin's file type gets a "read by srzoo-X, which is not installed" message. Optional file IO
+    for ``srzoo upscale``, asked before the modalities' own readers: ``read_for_upscale(path: str,
+    description) -> (array, context)`` — the checkpoint's channels (``description.channel_names``)
+    in physical units, ``(C, H, W)`` or ``(N, C, H, W)``, finite; ``context`` is whatever the
+    writer needs (coordinates, attributes, a mask) — and ``write_upscaled(path: str, array,
+    context, description)``, which writes the ``×scale`` result; both raise ``ValueError`` for a
+    file they cannot read or write. ``description`` is the checkpoint's run description
+    (``scale``, ``spec``, ``channels``). ``accepts(path)`` decides which source is asked.
 
-Loggers (kind ``logger``)
-    ``factory(**options)`` → object with ``start(run_dir, description, resume_step)``,
-    ``log_scalars(step, values)``, ``log_images(step, images)`` (HWC uint8 arrays) and
-    ``close()``; on resume nothing after ``resume_step`` is logged twice.
+Loggers (kind ``logger``, ``--log``)
+    ``factory(**options)`` → object with, called by the training loop in the main process only:
+
+    * ``start(run_dir: Path, description: Mapping, resume_step: int | None)`` — once, after the
+      run folder is written and before the first step. ``description`` is the run description as
+      a JSON-like mapping (``RunDescription.to_dict()``: nested mappings, lists, ``None``).
+      ``resume_step`` is ``None`` for a fresh run; for ``--resume`` it is the step of the
+      checkpoint the run continues from (0 for a run restarted before its first checkpoint):
+      whatever the interrupted run logged at later steps is the logger's to drop, so that no
+      step is logged twice;
+    * ``log_scalars(step: int, values: Mapping[str, float])`` — whenever a record goes to
+      ``metrics.jsonl``, with its numeric values under the same keys (``loss/<term>``, ``lr``,
+      ``it_per_s``, ``elapsed`` on training steps; ``val/<metric>`` and ``bicubic/<metric>`` at
+      validation);
+    * ``log_images(step: int, images: Mapping[str, ndarray])`` — at each validation, the sample
+      panel (tag ``samples/val``); images are ``(H, W, C)`` ``uint8`` with C in 1, 3, 4, anything
+      else is a ``ValueError``;
+    * ``close()`` — once, however the run ends (finished, interrupted, failed).
+
+    Steps count optimizer steps, from 1. A factory whose backend package is missing raises
+    ``UsageError`` naming the extra to install (the run then never starts). An exception from
+    ``log_*`` during training is reported and that logger is dropped; the run goes on. ``csv``
+    is not a component: it names the run folder's own files, always written.
 """
 
 from __future__ import annotations
@@ -89,8 +132,10 @@ KIND_NOUNS: dict[str, str] = {
 }
 
 GENERATOR_SLOTS: tuple[str, ...] = ("body", "attention", "fusion", "upsampler")
+# Slots the build layer fills around every generator's output; a generator need not declare them.
+GENERATOR_OUTPUT_SLOTS: tuple[str, ...] = ("constraint",)
 DISCRIMINATOR_SLOTS: tuple[str, ...] = ("wrapper",)
-ALL_SLOTS: tuple[str, ...] = GENERATOR_SLOTS + DISCRIMINATOR_SLOTS
+ALL_SLOTS: tuple[str, ...] = GENERATOR_SLOTS + GENERATOR_OUTPUT_SLOTS + DISCRIMINATOR_SLOTS
 
 LOSS_ROLES: tuple[str, ...] = ("pixel", "perceptual", "adversarial")
 
@@ -112,7 +157,8 @@ OPTIONAL_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "gen": {"size_multiple": 1, "receptive_field": None},
     "disc": {"needs_lr": False},
     "loss": {"needs_real_logits": True},
-    "metric": {"best_at_zero": False},
+    "block": {"physical_units": False},
+    "metric": {"best_at_zero": False, "needs_lr": False, "takes_mask": False, "value_units": None},
 }
 
 

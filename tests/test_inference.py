@@ -283,13 +283,14 @@ def test_cli_rejects_an_image_for_a_grid_model(grid_ckpt: Path, tmp_path: Path) 
     assert "trained on grid data" in message and "u, v" in message
 
 
-def test_cli_rejects_a_wrong_channel_count_photo(photo_ckpt: Path, tmp_path: Path) -> None:
+def test_cli_rejects_a_colour_photo_for_a_grey_model(tmp_path: Path) -> None:
     from srzoo_core.data import write_image
 
-    image = tmp_path / "grey.png"
-    write_image(image, np.zeros((8, 8, 1), np.float32))
-    message = _usage_error(_invoke(str(photo_ckpt), str(image), str(tmp_path / "out.png"), "--device", "cpu"))
-    assert "1 channel" in message
+    grey_ckpt = make_checkpoint(tmp_path / "grey.safetensors", "photo", channels=1)
+    image = tmp_path / "colour.png"
+    write_image(image, np.zeros((8, 8, 3), np.float32))
+    message = _usage_error(_invoke(str(grey_ckpt), str(image), str(tmp_path / "out.png"), "--device", "cpu"))
+    assert "grey" in message and "colour" in message
 
 
 def test_peak_rss_is_reported_in_mib() -> None:

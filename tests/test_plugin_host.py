@@ -10,6 +10,8 @@ import typer
 
 import srzoo_core
 from srzoo_core import PluginError, PluginHost, SpecError, hookimpl, resolve
+from srzoo_core.errors import UnknownComponentError
+from srzoo_core.interfaces import ALL_SLOTS
 from srzoo_core.registry import catalogue
 from srzoo_core.registry.table import DuplicateComponentError
 from tests import fakes
@@ -22,31 +24,69 @@ def load(*points) -> PluginHost:
     return host
 
 
+# fake-clash registers the block "se" that srzoo-blocks has: a clash, not a broken plugin (see below).
+BROKEN = tuple(d for d in fakes.BROKEN if d is not fakes.CLASH)
+BROKEN_ERRORS = {k: v for k, v in fakes.EXPECTED_ERRORS.items() if k != "clash"}
+
+
 def test_each_broken_plugin_is_recorded_and_the_others_still_work(fake_site):
-    root = fake_site(*fakes.ALL)
+    root = fake_site(fakes.GOOD, *BROKEN)
     host = load(*installed_points(*STANDARD), *fakes.entry_points(root))
     errors = {name: r.error for name, r in host.records.items() if r.status == "error"}
-    assert errors == fakes.EXPECTED_ERRORS
+    assert errors == BROKEN_ERRORS
     ok = sorted(name for name, r in host.records.items() if r.status == "ok")
     assert ok == ["blocks", "dupe", "good", "srgan"] and host.records["dupe"].dist == "fake-dupe-a"
     assert host.registry.names() == ["fakegen", "srresnet", "vggstyle", "multiscale", "se", "dupe_a"]
     assert host.records["good"].components == ["fakegen"]
-    # rolled back: what the raising and the clashing plugins registered before failing is gone
-    assert "fakeraises" not in host.registry and "fakeclash_ok" not in host.registry
-    assert host.registry.get("se").provider.dist == "srzoo-blocks"
+    assert "fakeraises" not in host.registry  # rolled back: what the raising plugin registered before failing is gone
     assert "fake_future" not in sys.modules  # a plugin for another core is never imported
 
 
+def test_a_name_two_plugins_register_stays_with_both_and_becomes_ambiguous(fake_site):
+    host = load(*installed_points(*STANDARD), *fakes.entry_points(fake_site(fakes.CLASH)))
+    assert {n: (r.status, r.error) for n, r in host.records.items()} == {n: ("ok", None) for n in ("blocks", "clash", "srgan")}
+    assert host.records["clash"].components == ["fakeclash_ok", "se"]  # nothing of either plugin is disabled
+    assert host.records["blocks"].components == ["se", "multiscale"]
+    assert [(c.name, c.provider.dist) for c in host.registry.list("block", "se")] == [("se", "srzoo-blocks"), ("se", "fake-clash")]
+    [clash] = host.clashes()
+    assert clash.message() == f"block 'se' is registered by 2 plugins: blocks:se (srzoo-blocks {fakes.BLOCKS}) and clash:se (fake-clash 1.0)"
+    assert host.clashes(host.records["srgan"]) == [] and host.clashes(host.records["clash"]) == [clash]
+    with pytest.raises(SpecError) as caught:
+        resolve("gen=srresnet+se", host)
+    assert caught.value.render() == (
+        f"error: block 'se' is ambiguous: 2 plugins register it, blocks:se from srzoo-blocks {fakes.BLOCKS} and clash:se from fake-clash 1.0\n"
+        "  gen=srresnet+se\n"
+        "               ^^\n"
+        "hint: write the qualified name, blocks:se or clash:se; 'srzoo plugins' shows the clash"
+    )
+    for spelling, dist in (("blocks:se", "srzoo-blocks"), ("srzoo-blocks:se", "srzoo-blocks"), ("clash:se", "fake-clash")):
+        resolved = resolve(f"gen=srresnet+{spelling}", host)
+        assert resolved.gen_blocks[0].info.provider.dist == dist
+    # the canonical form keeps the plugin wherever the bare name is ambiguous, so it resolves again
+    assert resolve("gen=srresnet+srzoo-blocks:se", host).canonical() == "gen=srresnet+blocks:se"
+    assert resolve("gen=srresnet+fakeclash_ok", host).gen_blocks[0].info.provider.dist == "fake-clash"  # its other components work
+    with pytest.raises(UnknownComponentError, match="block 'se' is ambiguous"):
+        host.registry.get("se")
+    assert host.registry.get("clash:se", "block").provider.dist == "fake-clash"
+
+
 def test_entry_points_load_in_sorted_order_whatever_order_they_come_in(fake_site):
-    clash = "from srzoo_core import hookimpl\n@hookimpl\ndef srzoo_register_generators(register):\n    register('same', lambda: 0)\n"
-    root = fake_site(fakes.FakeDist("fake-bb", clash, entry="bb"), fakes.FakeDist("fake-aa", clash, entry="aa"), fakes.GOOD)
+    same = "from srzoo_core import hookimpl\n@hookimpl\ndef srzoo_register_generators(register):\n    register('same', lambda: 0)\n"
+    root = fake_site(fakes.FakeDist("fake-bb", same, entry="bb"), fakes.FakeDist("fake-aa", same, entry="aa"), fakes.GOOD)
     points = fakes.entry_points(root)
     for ordering in (points, points[::-1]):
         host = load(*ordering)
         assert list(host.records) == ["aa", "bb", "good"]
-        assert host.registry.get("same").provider.dist == "fake-aa"
-        assert host.records["bb"].error == (
-            "generator 'same' from fake-bb 1.0 clashes with generator 'same' from fake-aa 1.0 (none of its components were registered)")
+        assert [c.provider.dist for c in host.registry.list("gen", "same")] == ["fake-aa", "fake-bb"]
+        assert [r.status for r in host.records.values()] == ["ok", "ok", "ok"]
+
+
+def test_a_plugin_registering_one_name_twice_is_refused_whole(fake_site):
+    twice = fakes.HEADER + "@hookimpl\ndef srzoo_register_losses(register):\n    register('fine', lambda: 0)\n" \
+        "    register('twice', lambda: 0)\n    register('Twice', lambda: 1)\n"
+    host = load(*fakes.entry_points(fake_site(fakes.FakeDist("fake-twice", twice))))
+    assert host.records["twice"].error == "fake-twice 1.0 registers loss 'twice' twice (none of its components were registered)"
+    assert "fine" not in host.registry
 
 
 def test_a_plugin_that_exits_while_importing_is_contained(fake_site):
@@ -149,7 +189,7 @@ def test_a_broken_script_plugin_raises_and_leaves_nothing_behind():
         host.add_plugin(Broken(), name="nb")
     assert caught.value.message == (
         "plugin 'nb': raised while registering (its registrations were rolled back): block 'nameless' must declare "
-        "the slot it fills (one of body, attention, fusion, upsampler, wrapper)")
+        f"the slot it fills (one of {', '.join(ALL_SLOTS)})")
     assert "half" not in host.registry and "nb" not in host.records
     assert host.manager.get_plugin("nb") is None
 

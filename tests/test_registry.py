@@ -10,9 +10,11 @@ import pytest
 
 from srzoo_core import ComponentInfo, Param, Provider, Registry, RegistryError
 from srzoo_core.errors import UnknownComponentError
+from srzoo_core.interfaces import ALL_SLOTS
 from srzoo_core.registry.components import type_name
-from srzoo_core.registry.table import DuplicateComponentError
+from srzoo_core.registry.table import AmbiguousComponentError, DuplicateComponentError
 
+SLOTS = ", ".join(ALL_SLOTS)
 A = Provider(plugin="a", dist="fake-a", version="1.0")
 B = Provider(plugin="b", dist="fake-b", version="2.0")
 
@@ -145,6 +147,24 @@ def test_an_alias_clash_names_the_component_it_belongs_to():
         registry.add(ComponentInfo("rrdbnet", "gen", make_gen, provider=A))
 
 
+def test_plugins_share_a_name_which_then_needs_the_plugin():
+    ours, theirs = ComponentInfo("srresnet", "gen", make_gen, provider=A), ComponentInfo("SRResNet", "gen", make_gen, provider=B)
+    registry = registry_with(ours)
+    registry.add(theirs, shared=True)  # the plugin host's way: both stay
+    assert registry.list("gen") == [ours, theirs] and registry.candidates("srresnet", "gen") == [ours, theirs]
+    with pytest.raises(AmbiguousComponentError) as caught:
+        registry.find("srresnet", "gen")
+    assert caught.value.exit_code == 2 and caught.value.render() == (
+        "error: generator 'srresnet' is ambiguous: 2 plugins register it (a:srresnet (fake-a 1.0), b:srresnet (fake-b 2.0))\n"
+        "hint: write the qualified name, a:srresnet or b:srresnet; 'srzoo plugins' shows the clash")
+    assert registry.get("b:srresnet") is theirs and registry.get("fake-a:srresnet", "gen") is ours
+    assert [(c.kind, c.name, c.infos) for c in registry.clashes()] == [("gen", "srresnet", (ours, theirs))]
+    with pytest.raises(DuplicateComponentError, match="^error: fake-b 2.0 registers generator 'srresnet' twice"):
+        registry.add(ComponentInfo("srresnet", "gen", make_gen, provider=B), shared=True)  # one plugin, one name
+    registry.remove("a:srresnet", "gen")
+    assert registry.find("srresnet", "gen") is theirs and registry.clashes() == []
+
+
 def test_one_name_may_serve_two_kinds_and_then_needs_the_kind():
     loss, metric = ComponentInfo("ssim", "loss", make_gen, provider=A), ComponentInfo("ssim", "metric", make_gen, provider=B)
     registry = registry_with(loss, metric)
@@ -197,8 +217,8 @@ def test_a_lazy_factory_that_cannot_be_imported_is_one_clear_error():
     (dict(name="a b", kind="gen"), "invalid component name 'a b': use letters, digits, '-' and '_', and begin with a letter or '_'"),
     (dict(name="g", kind="gen", aliases=("ok", "no way")), "invalid component name 'no way'"),
     (dict(name="g", kind="model"), "unknown component kind 'model' for 'g'; kinds are gen, disc, block, loss, metric, deg, datasource, logger"),
-    (dict(name="b", kind="block"), "block 'b' must declare the slot it fills (one of body, attention, fusion, upsampler, wrapper)"),
-    (dict(name="b", kind="block", slot="head"), "'b' names unknown slot 'head'; slots are body, attention, fusion, upsampler, wrapper"),
+    (dict(name="b", kind="block"), f"block 'b' must declare the slot it fills (one of {SLOTS})"),
+    (dict(name="b", kind="block", slot="head"), f"'b' names unknown slot 'head'; slots are {SLOTS}"),
     (dict(name="l", kind="loss", slot="body"), "only blocks fill a slot; 'l' is a loss"),
     (dict(name="l", kind="loss", slots=("body",)), "only generators and discriminators have slots; 'l' is a loss"),
     (dict(name="d", kind="disc", scales=(2,)), "only generators declare scales; 'd' is a discriminator"),

@@ -68,7 +68,7 @@ SYNTAX_ERRORS = [
         error: expected a value, found ')'
           gen=srresnet(blocks=)
                               ^
-        hint: a value is a number, true, false, none, a word or a "quoted string"
+        hint: a value is a number, a range low..high, true, false, none, a word or a "quoted string"
     """),
     ("gen=srresnet(mode='bicubic)", """
         error: unterminated string

@@ -93,7 +93,7 @@ SCALARS = st.one_of(
 
 
 PARAMS = st.dictionaries(NAMES.filter(lambda k: k != "weight"), SCALARS.map(Value), max_size=3)
-WEIGHTS = st.none() | (st.sampled_from([1.0, 2.0, 0.01]) | st.floats(0, 1e3)).map(Value)
+WEIGHTS = st.none() | (st.sampled_from([1.0, 2.0, 0.01]) | st.floats(0, 1e3, exclude_min=True)).map(Value)  # weights are > 0
 
 
 @st.composite
@@ -153,3 +153,46 @@ def test_parse_print_parse_is_parse(spec, data):
     assert parsed == spec
     assert parse(print_spec(parsed)) == parsed and print_spec(parsed) == text
     assert parse(loosely(data.draw, spec)) == spec
+
+
+# -- ranges (low..high) ------------------------------------------------------------------------
+
+
+def test_a_range_is_a_pair_of_numbers_low_to_high():
+    params = parse("deg=jpeg(quality=30..95)+noise(sigma=-0.5..1e-3,scale=1e+16..2e+16) deg.jpeg.prob=0..1").roles["deg"].terms
+    assert params[0].params == {"quality": Value((30, 95)), "prob": Value((0, 1))}
+    assert params[1].params["sigma"].value == (-0.5, 1e-3) and params[1].params["scale"].value == (1e16, 2e16)
+    assert Value((1, 2)) != Value((1.0, 2.0)) and Value((1, 2)) == Value((1, 2))
+
+
+@pytest.mark.parametrize("text, value", [
+    ('deg=a(q="30..95")', "30..95"), ("deg=a(q=1..2x)", "1..2x"), ("deg=a(q=v1..2)", "v1..2"), ("deg=a(q=3..3)", (3, 3)),
+])
+def test_quoted_or_longer_words_are_not_ranges(text, value):
+    spec = parse(text)
+    assert spec.roles["deg"].terms[0].params["q"].value == value
+    assert parse(print_spec(spec)) == spec
+
+
+def test_ranges_print_back_as_low_dot_dot_high():
+    assert print_spec(parse("deg=jpeg(quality=30..95,sigma=.5..1.,x=-1e-05..2e+16)")) == "deg=jpeg(quality=30..95,sigma=0.5..1.0,x=-1e-05..2e+16)"
+    assert format_value((0.2, 3.0)) == "0.2..3.0" and format_value("30..95") == '"30..95"'
+
+
+def test_a_reversed_range_is_an_error_with_a_caret():
+    from srzoo_core.errors import SpecError
+
+    with pytest.raises(SpecError) as caught:
+        parse("deg=jpeg(quality=95..30)")
+    assert caught.value.message == "the range 95..30 is reversed" and caught.value.span == (17, 23)
+    assert caught.value.hint == "write the low end first: 30..95"
+
+
+ENDS = st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(ENDS, ENDS).map(lambda pair: tuple(sorted(pair, key=float))))
+def test_ranges_round_trip(pair):
+    spec = Spec(text="", roles={"deg": Role("deg", [Term("d", {"r": Value(pair)})])})
+    assert parse(print_spec(spec)) == spec

@@ -37,7 +37,8 @@ def _root(
 # Modules whose decorators attach the built-in commands to ``app``.
 BUILTIN_COMMANDS: tuple[str, ...] = (
     "srzoo_core.cli.components", "srzoo_core.cli.train", "srzoo_core.cli.upscale", "srzoo_core.cli.experiments",
-    "srzoo_core.cli.export",
+    "srzoo_core.cli.export", "srzoo_core.cli.bench", "srzoo_core.cli.importer",
+    "srzoo_core.cli.degrade",
 )
 
 

@@ -34,6 +34,14 @@ def _ablate_params() -> list[inspect.Parameter]:
         ("out", Optional[Path], typer.Option(None, "--out", help="Ablation folder: <out>/<arm>/seed<k> (default ablations/<name from the spec>).")),
         ("print_commands", bool, typer.Option(False, "--print-commands", help="Print one 'srzoo train' command per run still to do (for a cluster) instead of training.")),
         ("fail_fast", bool, typer.Option(False, "--fail-fast", help="Stop at the first failing run (default: report it and go on).")),
+        ("executor", Optional[str], typer.Option(None, "--executor", help="local | slurm: one job per run through submitit "
+                                                 "(extra: srzoo\\[cluster]); jobs are recorded in <out>/jobs.json.")),
+        ("partition", Optional[str], typer.Option(None, "--partition", help="--executor slurm: the Slurm partition.")),
+        ("time_limit", Optional[str], typer.Option(None, "--time-limit", help="Per job, e.g. 2h (needed for slurm; local: none).")),
+        ("gpus", Optional[int], typer.Option(None, "--gpus", help="GPUs per job (default: slurm none, local 1 if there are any).")),
+        ("cpus", Optional[int], typer.Option(None, "--cpus", help="--executor slurm: CPUs per job.")),
+        ("array_parallelism", Optional[int], typer.Option(None, "--array-parallelism", help="Jobs running at once (local default: "
+                                                          "one per GPU, else 1).")),
     ]
     params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in own]
     train_sig = inspect.signature(train_command, eval_str=True)
@@ -59,9 +67,12 @@ def train_args(values: dict[str, Any]) -> list[str]:
     return args
 
 
-def default_out(base: str, changes: list[str]) -> Path:
-    head = re.sub(r"[^a-z0-9]+", "-", base.split(" ")[0].removeprefix("gen=").lower()).strip("-")[:30]
-    digest = hashlib.sha1(("|".join([base, *changes])).encode()).hexdigest()[:6]
+def default_out(base: Any, changes: list[str]) -> Path:
+    """``ablations/<generator>-<digest of the base spec and the changes>`` for a resolved base spec."""
+    role, text = next(iter(base.parts().items()), ("", "ablation"))  # the generator when there is one: parts come in role order
+    name = text if role in ("gen", "") else f"{role}={text}"
+    head = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:30]
+    digest = hashlib.sha1(("|".join([base.canonical(), *changes])).encode()).hexdigest()[:6]
     return Path("ablations") / f"{head}-{digest}"
 
 
@@ -69,13 +80,17 @@ def ablate(**values: Any) -> None:
     from srzoo_core.experiments import ablation as abl
     from srzoo_core.experiments.changes import parse_add, parse_swap
 
-    own = {k: values.pop(k) for k in ("base_spec", "add", "swap", "factorial", "seeds", "out", "print_commands", "fail_fast")}
+    from srzoo_core.experiments import executors
+
+    own = {k: values.pop(k) for k in ("base_spec", "add", "swap", "factorial", "seeds", "out", "print_commands", "fail_fast",
+                                      *executors.CLUSTER_FLAGS)}
+    cluster = executors.cluster_options(own)  # None: the runs train in this process
     raw = dict(values)
     config_file = values.pop("config")
     if values.get("betas") is not None:
         values["betas"] = _betas(values["betas"])
     changes = [parse_add(t) for t in own["add"] or []] + [parse_swap(t) for t in own["swap"] or []]
-    out = own["out"] or default_out(_canonical_base(own["base_spec"]), [c.text for c in changes])
+    out = own["out"] or default_out(_resolved_base(own["base_spec"]), [c.text for c in changes])
     plan = abl.plan(own["base_spec"], changes, seeds=own["seeds"], out=out, flags=values, config_file=config_file, factorial=own["factorial"])
     manifest = plan.write_manifest()
     pending = plan.pending()
@@ -89,7 +104,8 @@ def ablate(**values: Any) -> None:
     _print_plan(plan)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # schedulers stop jobs with SIGTERM: a clean stop, like Ctrl-C
     try:
-        outcomes = abl.run_all(plan, fail_fast=own["fail_fast"], announce=lambda m: stderr.print(m, markup=False, style="bold"))
+        announce = lambda m: stderr.print(m, markup=False, style="bold")  # noqa: E731
+        outcomes = executors.execute(plan, cluster, announce) if cluster else abl.run_all(plan, fail_fast=own["fail_fast"], announce=announce)
     except abl.AblationInterrupted as stop:
         _print_outcomes(stop.outcomes)
         left = len(plan.pending())
@@ -98,6 +114,8 @@ def ablate(**values: Any) -> None:
         raise SystemExit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if outcomes is None:  # submitted to Slurm
+        return
     _print_outcomes(outcomes)
     failed = [o for o in outcomes if o.status == "failed"]
     missing = len(plan.runs) - sum(o.status in ("finished", "skipped") for o in outcomes)
@@ -112,12 +130,12 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _canonical_base(text: str) -> str:
+def _resolved_base(text: str) -> Any:
     from srzoo_core.errors import SpecError
     from srzoo_core.spec.resolve import resolve
 
     try:
-        return resolve(text).canonical()
+        return resolve(text)
     except SpecError as exc:
         raise SpecError(f"base spec: {exc.message}", exc.spec, exc.span, exc.hint) from None
 
@@ -165,6 +183,7 @@ def report(
     from srzoo_core.experiments import render
     from srzoo_core.experiments import report as rep
     from srzoo_core.experiments.runs import collect
+    from srzoo_core.files import write_text_atomic
 
     collection = collect(runs)
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
@@ -172,7 +191,7 @@ def report(
     folder = out or (runs[0] if len(runs) == 1 else Path("."))
     folder.mkdir(parents=True, exist_ok=True)
     text = render.markdown(result)
-    (folder / "report.md").write_text(text + "\n")
+    write_text_atomic(folder / "report.md", text + "\n")
     render.write_csv(result, folder / "report.csv")
     written = ["report.md", "report.csv"]
     if plots:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from srzoo_core.cli.app import app
@@ -30,11 +31,15 @@ def train(
     iters: Optional[int] = typer.Option(None, "--iters", help="Budget in steps (default 1000)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Budget in epochs."),
     time: Optional[str] = typer.Option(None, "--time", help="Budget in wall time, e.g. 5m, 90s, 1h30m."),
-    pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (50%% when adversarial)."),
+    pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (50%% when adversarial); 0 skips it."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Generator learning rate (default 2e-4)."),
     lr_disc: Optional[float] = typer.Option(None, "--lr-disc", help="Discriminator learning rate (default 1e-4)."),
     betas: Optional[str] = typer.Option(None, "--betas", help="Adam betas, e.g. 0.9,0.99."),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="cosine (per phase) | constant."),
+    schedule: Optional[str] = typer.Option(None, "--schedule", help="Learning-rate schedule over each phase: cosine | constant | multistep."),
+    milestones: Optional[str] = typer.Option(None, "--milestones", help="multistep: fractions of each phase where the rate drops, e.g. 0.5,0.75 (default)."),
+    gamma: Optional[float] = typer.Option(None, "--gamma", help="multistep: factor at each milestone (default 0.5)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Linear learning-rate warm-up over the first N steps (with any schedule)."),
+    accumulate: Optional[int] = typer.Option(None, "--accumulate", help="Gradient accumulation: K micro-batches of --batch per optimizer step (default 1)."),
     ema: Optional[float] = typer.Option(None, "--ema", help="EMA decay of the generator (0 = off; default 0.999)."),
     grad_clip: Optional[float] = typer.Option(None, "--grad-clip", help="Clip gradient norm."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
@@ -48,6 +53,12 @@ def train(
     out: Optional[str] = typer.Option(None, "--out", help="Folder for run folders (default runs)."),
     name: Optional[str] = typer.Option(None, "--name", help="Run folder name (default from the spec)."),
     resume: Optional[bool] = typer.Option(None, "--resume", help="Continue the run in --name from its last checkpoint."),
+    log: Optional[str] = typer.Option(None, "--log", help="Where progress goes, comma-separated: csv (the run folder's metrics, always) "
+                                                        "and loggers such as tensorboard, mlflow (srzoo list logger)."),
+    init: Optional[str] = typer.Option(None, "--init", help="Start the generator (and the discriminator, from a resume file "
+                                                           "with the same disc=) from a checkpoint: fine-tuning."),
+    init_strict: Optional[bool] = typer.Option(None, "--init-strict/--no-init-strict", help="--init: every tensor must fit "
+                                                                                           "(default), or load those that fit."),
     max_bad_steps: Optional[int] = typer.Option(None, "--max-bad-steps", help="Stop after this many non-finite steps in a row."),
 ) -> None:
     """Train a model from a spec, validating against bicubic on a held-out split."""
@@ -59,20 +70,26 @@ def train(
     from srzoo_core.training.trainer import Trainer
 
     cfg = make_config(config, flags)
-    trainer = Trainer(cfg).setup()
-    # Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C, a clean stop.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Schedulers (Slurm, Kubernetes) stop jobs with SIGTERM: treat it like Ctrl-C, a clean stop, from
+    # the start (during setup nothing is written yet: the command just ends with 130).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    trainer = Trainer(cfg)
     try:
+        trainer.setup()
         result = trainer.run()
     except KeyboardInterrupt:
-        stdout.print(f"interrupted at step {trainer.step}; the last checkpoint is in {trainer.rundir.path}")
-        stdout.print(f"resume with: srzoo train \"{trainer.canonical}\" --name {trainer.rundir.path.name} --out {cfg.out} --resume (and the same options)")
+        if getattr(trainer, "rundir", None) is not None and trainer.rundir.file("run.json").is_file():
+            stdout.print(f"interrupted at step {trainer.step}; the last checkpoint is in {trainer.rundir.path}")
+            stdout.print(f"resume with: srzoo train \"{trainer.canonical}\" --name {trainer.rundir.path.name} --out {cfg.out} --resume (and the same options)")
+        else:
+            stdout.print("interrupted before training started; nothing was written")
         raise SystemExit(130) from None
     finally:
+        signal.signal(signal.SIGTERM, previous)
         trainer.dist.close()
     if not trainer.dist.is_main:
         return
-    print_comparison(result["final"], result["bicubic"], f"final validation at step {result['step']}")
+    print_comparison(result["final"], result["bicubic"], f"final validation at step {result['step']}", trainer.evaluator.labels())
     stdout.print(f"run folder: {result['run_dir']}")
 
 
@@ -90,15 +107,21 @@ def _betas(text: str) -> tuple[float, float]:
     return first, second
 
 
-def print_comparison(model: dict, bicubic: dict, title: str) -> None:
+def print_comparison(model: dict, bicubic: dict, title: str, labels: dict | None = None) -> None:
+    """``labels``: result key -> row label with the unit (``rmse t2m [K]``), where known."""
     table = Table(title=title, show_edge=False, header_style="bold", title_justify="left")
     for column in ("metric", "model", "bicubic", "Δ"):
         table.add_column(column, justify="right" if column != "metric" else "left")
     for key, value in model.items():
         base = bicubic.get(key)
-        delta = "" if base is None else f"{value - base:+.4f}"
-        table.add_row(key, f"{value:.4f}", "" if base is None else f"{base:.4f}", delta)
+        delta = "" if base is None else _number(value - base, "+")
+        table.add_row(escape((labels or {}).get(key, key)), _number(value), "" if base is None else _number(base), delta)
     stdout.print(table)
+
+
+def _number(value: float, sign: str = "") -> str:
+    """Four decimals, or four significant digits for small values (a divergence error in s-1)."""
+    return f"{value:{sign}.4f}" if value == 0 or not abs(value) < 0.01 else f"{value:{sign}.3e}"
 
 
 @app.command("eval")
@@ -120,4 +143,5 @@ def evaluate(
 
         print_json(result)
         return
-    print_comparison(result["model"], result["bicubic"], f"{checkpoint} on {result['data']} ({split}, {result['samples']} samples)")
+    print_comparison(result["model"], result["bicubic"], f"{checkpoint} on {result['data']} ({split}, {result['samples']} samples)",
+                     result["protocol"].get("labels"))

@@ -31,6 +31,10 @@ class DataBundle:
     seed: int = 0
     splits: dict[str, Any] = field(default_factory=dict)   # per split: where it came from, sizes, protocol
     extra: dict[str, Any] = field(default_factory=dict)    # source-specific facts (files, season, ...)
+    # HR-grid coordinates where the source knows them: "latitude" / "longitude" (1-D cell-centre
+    # degrees, one per row / column), "time" (per split, the samples' times as ISO strings)
+    coords: dict[str, Any] = field(default_factory=dict)
+    vectors: dict[str, str] = field(default_factory=dict)   # wind components: channel -> "x" | "y" (flips negate them)
 
     def channel_units(self) -> list[str | None]:
         return list(self.units) if len(self.units) == self.channels else [None] * self.channels
@@ -68,5 +72,17 @@ class DataBundle:
             "augmentation_description": AUGMENTATION_DOC[self.augment],
             "seed": self.seed,
             "splits": splits,
+            **({"vectors": dict(self.vectors)} if self.vectors else {}),
+            **({"coordinates": _coordinate_summary(self.coords)} if self.coords else {}),
             **self.extra,
         }
+
+
+def _coordinate_summary(coords: dict[str, Any]) -> dict[str, Any]:
+    """First, last and count of each 1-D coordinate (per split for time): the record, not the arrays."""
+    def summary(values: Any) -> dict[str, Any]:
+        values = list(values)
+        return {"first": values[0], "last": values[-1], "size": len(values)} if values else {"size": 0}
+
+    return {name: {split: summary(v) for split, v in values.items()} if isinstance(values, dict) else summary(values)
+            for name, values in coords.items() if values is not None}

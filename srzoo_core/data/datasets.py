@@ -10,13 +10,17 @@ images. Call ``set_epoch(e)`` at the start of each epoch (like
 and count as later epochs (``ds[e * len(ds) + i]`` is item ``i`` of epoch ``e``), for samplers
 that run across epochs.
 
+With a random degradation chain (``deg=``, see :mod:`srzoo_core.data.degradation`) the LR is not
+cut from a stored LR but made from the augmented HR crop in ``__getitem__`` by ``degrader``,
+seeded by ``(seed, epoch, i)`` too; the crop and its augmentation are those drawn without it.
+
 ``PairDataset`` (validation / test): fixed (LR, HR) pairs, the whole split, deterministic. The
 stacked tensors are also exposed as ``.lr`` and ``.hr`` for batched evaluation without a loader.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -26,9 +30,28 @@ from torch.utils.data import Dataset
 from srzoo_core.data.modality import AUGMENTATION_DOC, AUGMENTATIONS  # noqa: F401 - re-exported
 
 
-def _augment(lr: Tensor, hr: Tensor, mode: str, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+def vector_flip_signs(components: Sequence[str | None] | None) -> dict[int, Tensor]:
+    """Per flipped dimension (-1: west-east "x", -2: north-south "y"), the (C, 1, 1) signs that
+    negate the vector components along it (u for x, v for y): a mirrored wind is reversed."""
+    if not components or not any(components):
+        return {}
+    bad = sorted({str(c) for c in components if c not in (None, "x", "y")})
+    if bad:
+        raise ValueError(f"a vector component points along 'x' (west-east) or 'y' (south-north), not {', '.join(bad)}")
+    return {dim: torch.tensor([-1.0 if c == axis else 1.0 for c in components]).view(-1, 1, 1)
+            for dim, axis in ((-1, "x"), (-2, "y"))}
+
+
+def _mirror(lr: Tensor, hr: Tensor, dim: int, signs: dict[int, Tensor]) -> tuple[Tensor, Tensor]:
+    lr, hr = lr.flip(dim), hr.flip(dim)
+    return (lr * signs[dim], hr * signs[dim]) if signs else (lr, hr)
+
+
+def _augment(lr: Tensor, hr: Tensor, mode: str, rng: np.random.Generator,
+             signs: dict[int, Tensor] | None = None) -> tuple[Tensor, Tensor]:
     if mode == "none":
         return lr, hr
+    signs = signs or {}
     if mode == "dihedral":
         t = int(rng.integers(8))
         if t >= 4:
@@ -39,9 +62,9 @@ def _augment(lr: Tensor, hr: Tensor, mode: str, rng: np.random.Generator) -> tup
         return lr, hr
     hflip, vflip = rng.random(2) < 0.5
     if hflip:
-        lr, hr = lr.flip(-1), hr.flip(-1)
+        lr, hr = _mirror(lr, hr, -1, signs)
     if vflip:
-        lr, hr = lr.flip(-2), hr.flip(-2)
+        lr, hr = _mirror(lr, hr, -2, signs)
     return lr, hr
 
 
@@ -49,13 +72,23 @@ class CropDataset(Dataset):
     """Random (LR, HR) training crops; see the module docstring for the seeding contract.
 
     ``hr[j]`` is (C, H, W) and ``lr[j]`` is (C, H/scale, W/scale), either float32 already
-    normalised or integer pixels divided by ``white`` on the way out.
+    normalised or integer pixels divided by ``white`` on the way out (or any objects with
+    ``.shape`` whose ``[:, rows, cols]`` gives such a tensor: storage read lazily). ``vectors``:
+    per channel the axis its vector component points along ("x", "y") or None; flips negate
+    the component along the flipped axis (rotations, which would mix components, are refused).
+    ``degrader`` (None, or ``degrader(hr_crop, epoch, i) -> lr``) makes each item's LR instead.
     """
 
+    degrader: Any = None
+
     def __init__(self, hr: Sequence[Tensor], lr: Sequence[Tensor], *, scale: int, patch: int,
-                 augment: str = "none", seed: int = 0, white: float = 1.0):
+                 augment: str = "none", seed: int = 0, white: float = 1.0,
+                 vectors: Sequence[str | None] | None = None):
         if augment not in AUGMENTATIONS:
             raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
+        self.signs = vector_flip_signs(vectors)
+        if self.signs and augment == "dihedral":
+            raise ValueError("vector fields take flips only: a 90-degree rotation would mix their components")
         self.hr, self.lr = hr, lr
         self.scale, self.patch, self.augment = int(scale), int(patch), augment
         self.seed, self.white, self.epoch = int(seed), float(white), 0
@@ -101,7 +134,10 @@ class CropDataset(Dataset):
         s, p = self.scale, self.patch
         lr_c = lr[:, ly:ly + lp, lx:lx + lp]
         hr_c = hr[:, ly * s:ly * s + p, lx * s:lx * s + p]
-        lr_c, hr_c = _augment(lr_c, hr_c, self.augment, rng)
+        lr_c, hr_c = _augment(lr_c, hr_c, self.augment, rng, self.signs)
+        if self.degrader is not None:
+            hr_f = self._float(hr_c).contiguous()
+            return self.degrader(hr_f, epoch, i), hr_f
         return self._float(lr_c).contiguous(), self._float(hr_c).contiguous()
 
 
@@ -119,3 +155,11 @@ class PairDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         return self.lr[index], self.hr[index]
+
+
+def hide_missing(sr: Tensor, hr: Tensor) -> tuple[Tensor, Tensor]:
+    """Cells where the HR has no data (NaN or Inf: a mask, missing values) set to 0 in both the
+    output and the target: they add no error and no gradient to any loss, and a discriminator sees
+    the same there in real and fake. A data source marks missing HR cells with NaN, never a value."""
+    valid = torch.isfinite(hr)
+    return torch.where(valid, sr, 0.0), torch.where(valid, hr, 0.0)

@@ -7,8 +7,9 @@ modality (e.g. volumes, spectra) is one more :class:`Modality` subclass passed t
 :func:`register_modality`; nothing in the core changes.
 
 Photo
-    values in [0, 1] (8- or 16-bit files), layout (H, W, C) on disk; outputs clipped and quantised
-    to 8 bits before scoring, as when saved to a PNG; PSNR/SSIM on Y with ``crop = scale``.
+    values in [0, 1] (8- or 16-bit files, read at full precision), layout (H, W, C) on disk; outputs
+    clipped and quantised to 8 bits before scoring, as when saved to a PNG; PSNR/SSIM on Y with
+    ``crop = scale`` (grey images: on their one channel).
 Grid
     physical units, layout (C, H, W) or (N, C, H, W); outputs de-normalised before scoring; metrics
     that declare a ``data_range`` get each channel min–max scaled by a range fixed once on the
@@ -58,8 +59,8 @@ class Modality:
     def _augment(self, asked: bool) -> str:
         raise NotImplementedError
 
-    def default_metrics(self, scale: int) -> str:
-        """The ``metric=`` expression scored when a spec names none."""
+    def default_metrics(self, scale: int, channels: int = 3) -> str:
+        """The ``metric=`` expression scored when a spec names none, for data with ``channels``."""
         raise NotImplementedError
 
     def scoring_domain(self, physical: Any) -> Any:
@@ -87,6 +88,14 @@ class Modality:
     def from_batch(self, batch: np.ndarray, layout: Any) -> np.ndarray:
         raise NotImplementedError
 
+    def fit_channels(self, array: np.ndarray, channels: int) -> tuple[np.ndarray, Any]:
+        """A file's array as a model with ``channels`` takes it, and what :meth:`restore` needs to
+        give the result the file's form again (photos: alpha set aside, grey replicated)."""
+        return array, None
+
+    def restore(self, result: np.ndarray, kept: Any, scale: int) -> np.ndarray:
+        return result
+
     def describe_shape(self, shape: tuple[int, ...]) -> str:
         *lead, h, w = shape
         return f"{'×'.join(str(d) for d in lead)} × {h}×{w}"
@@ -103,7 +112,9 @@ class PhotoModality(Modality):
     def _augment(self, asked: bool) -> str:
         return "dihedral"
 
-    def default_metrics(self, scale: int) -> str:
+    def default_metrics(self, scale: int, channels: int = 3) -> str:
+        if channels != 3:  # luma needs R, G and B: grey photos are scored on their one channel
+            return f"psnr(space=rgb,crop={scale})+ssim(space=rgb,crop={scale})"
         return f"psnr(space=y,crop={scale})+ssim(space=y,crop={scale})"
 
     def scoring_domain(self, physical: Any) -> Any:
@@ -115,14 +126,40 @@ class PhotoModality(Modality):
         return "clipped to [0,1] and quantised to 8 bits"
 
     def read(self, path: Path) -> np.ndarray:
-        from srzoo_core.data.images import read_image
+        """(H, W, C) in [0, 1], C = 1 or 3, with the alpha channel appended where the file has one."""
+        import numpy as np
 
-        return read_image(path)
+        from srzoo_core.data.images import read_image
+        from srzoo_core.data.photo_files import read_alpha
+
+        colour = read_image(path)
+        try:
+            alpha = read_alpha(path)
+        except Exception:  # noqa: BLE001 - a file only the colour decoder reads: no alpha to keep
+            alpha = None
+        if alpha is None or alpha.shape != colour.shape[:2]:
+            return colour
+        return np.concatenate([colour, alpha[:, :, None]], axis=2)
 
     def write(self, path: Path, array: np.ndarray) -> None:
         from srzoo_core.data.images import write_image
+        from srzoo_core.data.photo_files import write_grey_alpha
 
-        write_image(path, array)
+        if array.ndim == 3 and array.shape[2] == 2:
+            write_grey_alpha(path, array)
+        else:
+            write_image(path, array)
+
+    def fit_channels(self, array: np.ndarray, channels: int) -> tuple[np.ndarray, Any]:
+        """Alpha (a 2nd or 4th channel) set aside, grey replicated for an RGB model (see photo_files)."""
+        from srzoo_core.data.photo_files import fit_channels
+
+        return fit_channels(array, channels, has_alpha=array.ndim == 3 and array.shape[2] in (2, 4))
+
+    def restore(self, result: np.ndarray, kept: Any, scale: int) -> np.ndarray:
+        from srzoo_core.data.photo_files import restore
+
+        return restore(result, kept, scale)
 
     def to_batch(self, array: np.ndarray) -> tuple[np.ndarray, Any]:
         import numpy as np
@@ -154,7 +191,7 @@ class GridModality(Modality):
         # a rotation would mix a vector field's components, so grids get at most flips
         return "flips" if asked else "none"
 
-    def default_metrics(self, scale: int) -> str:
+    def default_metrics(self, scale: int, channels: int = 3) -> str:
         return "psnr(space=channel)+ssim(space=channel)+rmse+mae+bias+corr"
 
     def read(self, path: Path) -> np.ndarray:

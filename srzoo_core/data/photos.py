@@ -3,6 +3,8 @@
 Protocol (photos):
 
 * HR images are cropped at the bottom/right to a multiple of the scale ("modcrop").
+* Images are read at their full bit depth (8 or 16 bits; the data protocol states it as
+  ``bit_depth``).
 * Where no LR is given it is made once from the *whole* HR image by the degradation, then clipped
   to [0, 1] and quantised to the image's bit depth (8-bit images -> 8-bit LR), like LR images
   saved to disk; training crops and validation tiles are cut from the pair, aligned.
@@ -76,6 +78,12 @@ def _check_channels(groups: dict[str, list[Photo]]) -> int:
     return next(iter(seen))
 
 
+def _tensor(pixels: np.ndarray) -> torch.Tensor:
+    """(H, W, C) pixels as a (C, H, W) tensor; 16-bit ones as int32 (torch cannot flip or rotate uint16)."""
+    chw = np.ascontiguousarray(pixels.transpose(2, 0, 1))
+    return torch.from_numpy(chw.astype(np.int32) if chw.dtype == np.uint16 else chw)
+
+
 def _prepare(ph: Photo, scale: int, degradation: str, white: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(C, H, W) HR and (C, H/s, W/s) LR tensors in storage dtype (integers, or float32 in [0, 1])."""
     hr = ph.hr
@@ -89,12 +97,11 @@ def _prepare(ph: Photo, scale: int, degradation: str, white: float) -> tuple[tor
                 f"{ph.name}: LR size {h}x{w} x scale {scale} = {h * scale}x{w * scale} "
                 f"does not match HR size {hr.shape[0]}x{hr.shape[1]}"
             )
-        return torch.from_numpy(np.ascontiguousarray(hr.transpose(2, 0, 1))), \
-            torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))
+        return _tensor(hr), _tensor(lr)
     H, W = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
     if H == 0 or W == 0:
         raise DataError(f"image {ph.name} ({hr.shape[0]}x{hr.shape[1]}) is smaller than the scale {scale}")
-    hr_t = torch.from_numpy(np.ascontiguousarray(hr[:H, :W].transpose(2, 0, 1)))
+    hr_t = _tensor(hr[:H, :W])
     lr_f = degrade(hr_t.to(torch.float32) / float(white), scale, degradation)
     if hr_t.dtype == torch.float32:
         return hr_t, lr_f
@@ -133,7 +140,7 @@ def assemble(*, name: str, train: list[Photo], val: list[Photo], test: list[Phot
     groups = {"train": train, "val": val, **({"test": test} if test else {})}
     channels = _check_channels(groups)
     whites = {ph.white for photos in groups.values() for ph in photos}
-    white = whites.pop() if len(whites) == 1 else 1.0
+    white = next(iter(whites)) if len(whites) == 1 else 1.0
     prepared = {k: [(ph.name, *_prepare(ph, scale, degradation, white)) for ph in v] for k, v in groups.items()}
     for img, hr, _ in prepared["train"]:
         if hr.shape[-2] < patch or hr.shape[-1] < patch:
@@ -156,7 +163,8 @@ def assemble(*, name: str, train: list[Photo], val: list[Photo], test: list[Phot
         test_ds, splits["test"] = _tiles(prepared["test"], scale, white, "test")
         splits["test"]["source"] = split_note.get("test", "")
     bits = {255.0: 8, 65535.0: 16}.get(white)
-    extra = {**extra, "lr_quantisation": f"{bits}-bit" if bits and not paired else "none"}
+    depth = f"{bits}-bit" if bits else "mixed, each read at full precision into [0, 1]" if len(whites) > 1 else "float in [0, 1]"
+    extra = {**extra, "bit_depth": depth, "lr_quantisation": f"{bits}-bit" if bits and not paired else "none"}
     return DataBundle(
         name=name, modality=PHOTO, channels=channels, scale=scale, patch=patch, degradation=degradation,
         normaliser=Normaliser.unit(channels), train=train_ds, val=val_ds, test=test_ds,
@@ -185,6 +193,11 @@ def _read_folder(folder: Path, what: str, lr_folder: Path | None = None) -> list
     if not files:
         raise DataError(f"no images (.png, .jpg, ...) in {what} folder {folder}")
     if lr_folder is not None:
+        if lr_folder.is_file():
+            raise DataError(f"the {what} folder {folder} holds images, but its LR {lr_folder} is a file "
+                            f"({lr_folder.suffix or 'no extension'}), not a folder of images",
+                            hint="pair an image folder with a folder of LR images of the same names; a .npy LR "
+                                 "goes with .npy HR data (--data fields.npy --lr-data fields_lr.npy)")
         if not lr_folder.is_dir():
             raise DataError(f"LR folder not found: {lr_folder}")
     photos = []

@@ -27,7 +27,7 @@ from srzoo_core.training.rundir import RESUME, RunDir, RunLock, RunLocked
 
 MANIFEST = "ablation.json"
 PER_RUN = ("spec", "seed", "out", "name", "resume")   # the options an ablation sets itself, per run
-NOT_COMPARED = ("out", "name", "resume")            # may differ between a run folder and the plan
+NOT_COMPARED = ("out", "name", "resume", "log")     # may differ between a run folder and the plan
 DONE, RESUME_RUN, RESTART, NEW = "finished", "resume", "restart", "new"
 
 
@@ -94,7 +94,7 @@ class Ablation:
         for run in self.pending():
             args = [program, "train", run.arm.spec, *shared_args, "--seed", str(run.seed),
                     "--out", str(run.path.parent), "--name", run.path.name]
-            if run.state == RESUME_RUN:
+            if run.state in (RESUME_RUN, RESTART):  # a run with no checkpoint yet starts again in place
                 args.append("--resume")
             lines.append(shlex.join(args))
         return lines

@@ -67,8 +67,8 @@ class Settings:
     scale: int
     degradation: str = "bicubic"
     self_ensemble: bool = False
-    tile: int = 0
-    overlap: int = 0
+    tile: int = 0                 # 0: whole images; N: tiles of at most N LR pixels
+    overlap: int | None = None    # None: from the generator's receptive field
     device: str = "cpu"
     extra_metrics: list[Any] = field(default_factory=list)    # MetricTerm
     skipped_metrics: list[dict[str, str]] = field(default_factory=list)
@@ -113,7 +113,7 @@ def protocol(settings: Settings, folders: list[BenchFolder], metrics: list[Any])
         "degradation": settings.degradation,
         "bicubic": f"MATLAB imresize bicubic ×{s} of the 8-bit LR (float64)",
         "inference": {"input": "LR / 255 through the checkpoint's normaliser", "tile": settings.tile, "overlap": settings.overlap,
-                      "device": settings.device, "self_ensemble": "mean of 8 flips/rotations (EDSR, BasicSR)" if settings.self_ensemble else False},
+                      "device": settings.device, "precision": "fp32, NCHW", "self_ensemble": "mean of 8 flips/rotations (EDSR, BasicSR)" if settings.self_ensemble else False},
         "outputs": "clipped to [0, 1] and rounded to 8 bits, as when saved to a PNG",
         "metrics": {m.name: m.metric.protocol() for m in metrics},
         "skipped_metrics": settings.skipped_metrics,
@@ -175,8 +175,9 @@ def super_resolve(method: Method, lr: torch.Tensor, settings: Settings, image: s
     x = normaliser.normalise(x.to(torch.float32))
 
     def run(batch: torch.Tensor) -> torch.Tensor:
+        # float32 in NCHW, as the reference implementations run: a benchmark figure is not traded for speed
         return upscale_tiled(method.generator, batch.contiguous(), settings.scale, tile=settings.tile,
-                             overlap=settings.overlap, device=settings.device)
+                             overlap=settings.overlap, device=settings.device, precision="fp32", channels_last=False)
 
     if settings.self_ensemble:
         y = sum(_undo(run(_dihedral(x, r, f)), r, f).to(torch.float64) for r, f in DIHEDRAL) / len(DIHEDRAL)
@@ -215,15 +216,20 @@ class BenchResult:
 
 def run_bench(methods: list[Method], folders: list[BenchFolder], settings: Settings,
               save_images: Path | None = None, progress: Callable[[str], None] | None = None) -> BenchResult:
-    metrics = y_metrics(settings.scale) + list(settings.extra_metrics)
+    metrics = y_metrics(settings.scale) + ready(settings)
     result = BenchResult(methods, folders, [m.name for m in metrics], protocol(settings, folders, metrics))
     for folder in folders:
         for image in folder.images:
             lr = make_lr(image, settings)
             hr = to_tensor(image.hr)
+            where = f"{folder.name}/{image.name}"
             for method in methods:
                 start = time.perf_counter()
-                sr = quantise(super_resolve(method, lr, settings, f"{folder.name}/{image.name}"))
+                try:
+                    sr = quantise(super_resolve(method, lr, settings, where))
+                except (ValueError, RuntimeError) as exc:  # a generator that cannot take this image: say which
+                    raise SrzooError(f"{method.name} failed on {where} ({lr.shape[-1]}x{lr.shape[-2]} LR): "
+                                     f"{type(exc).__name__}: {exc}") from None
                 seconds = time.perf_counter() - start
                 if tuple(sr.shape) != tuple(hr.shape):
                     raise SrzooError(f"{method.name} turned the {lr.shape[-1]}x{lr.shape[-2]} LR of {image.name} into "
@@ -231,13 +237,41 @@ def run_bench(methods: list[Method], folders: list[BenchFolder], settings: Setti
                 row: dict[str, Any] = {"method": method.name, "folder": folder.name, "image": image.name, "kind": image.kind,
                                        "width": hr.shape[-1], "height": hr.shape[-2], "seconds": round(seconds, 4)}
                 for metric in metrics:
-                    row[metric.name] = float(metric.metric(sr, hr).double().reshape(-1)[0])
+                    row[metric.name] = score(metric, sr, hr, lr, where)
                 result.per_image.append(row)
                 if save_images is not None:
                     save_sr(save_images / _safe(method.name) / _safe(folder.name) / (Path(image.name).stem + ".png"), sr)
                 if progress is not None:
                     progress(f"{method.name} · {folder.name}/{image.name}")
     return result
+
+
+def ready(settings: Settings) -> list[Any]:
+    """The ``--metrics`` terms set up for photos (``setup(context)`` where a metric has one); one
+    that cannot score photos is moved to the skipped ones with its reason."""
+    context = {"channel_names": ["R", "G", "B"], "units": [None, None, None], "scale": settings.scale,
+               "latitude": None, "longitude": None}
+    usable = []
+    for term in settings.extra_metrics:
+        setup = getattr(term.metric, "setup", None)
+        try:
+            if callable(setup):
+                setup(context)
+        except ValueError as exc:
+            settings.skipped_metrics.append({"metric": term.name, "reason": str(exc), "hint": ""})
+            continue
+        usable.append(term)
+    settings.extra_metrics = usable
+    return usable
+
+
+def score(term: Any, sr: torch.Tensor, hr: torch.Tensor, lr: torch.Tensor, where: str) -> float:
+    """One metric on one image; a metric that cannot score it is a clear error naming both."""
+    try:
+        extra = {"lr": lr} if getattr(term.metric, "needs_lr", False) else {}
+        return float(term.metric(sr, hr, **extra).double().reshape(-1)[0])
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{term.name} cannot score {where}: {exc}") from None
 
 
 def _safe(name: str) -> str:

@@ -112,18 +112,38 @@ def load_folder(path: Path, name: str, scale: int, lr_folder: Path | None = None
     folder = BenchFolder(name, path, lr_path=lr_folder)
     for file in files:
         hr, kind = read_bench_image(file)
-        lr = None
-        if lr_folder is not None:
-            lr, _ = read_bench_image(_paired_lr(lr_folder, file))
-            h, w = lr.shape[0] * scale, lr.shape[1] * scale
-            if hr.shape[0] < h or hr.shape[1] < w:
-                raise DataError(f"{file.name}: LR {lr.shape[1]}x{lr.shape[0]} × {scale} = {w}x{h} is larger than the HR "
-                                f"image ({hr.shape[1]}x{hr.shape[0]})", hint=f"check that {lr_folder} holds ×{scale} LR images")
-        else:
-            h, w = hr.shape[0] - hr.shape[0] % scale, hr.shape[1] - hr.shape[1] % scale
-        if h == 0 or w == 0:
-            raise DataError(f"{file} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
-        folder.images.append(BenchImage(file.name, np.ascontiguousarray(hr[:h, :w]), kind, lr))
+        lr = None if lr_folder is None else read_bench_image(_paired_lr(lr_folder, file))[0]
+        folder.images.append(cropped(file.name, hr, kind, scale, lr, lr_folder))
+    return folder
+
+
+def cropped(name: str, hr: np.ndarray, kind: str, scale: int, lr: np.ndarray | None = None,
+            lr_folder: Path | None = None) -> BenchImage:
+    """The HR image cropped to a multiple of the scale, or to the paired LR's size × scale."""
+    if lr is not None:
+        h, w = lr.shape[0] * scale, lr.shape[1] * scale
+        if hr.shape[0] < h or hr.shape[1] < w:
+            raise DataError(f"{name}: LR {lr.shape[1]}x{lr.shape[0]} × {scale} = {w}x{h} is larger than the HR "
+                            f"image ({hr.shape[1]}x{hr.shape[0]})", hint=f"check that {lr_folder} holds ×{scale} LR images")
+    else:
+        h, w = hr.shape[0] - hr.shape[0] % scale, hr.shape[1] - hr.shape[1] % scale
+    if h == 0 or w == 0:
+        raise DataError(f"{name} ({hr.shape[1]}x{hr.shape[0]}) is smaller than the scale {scale}")
+    return BenchImage(name, np.ascontiguousarray(hr[:h, :w]), kind, lr)
+
+
+BUILTIN = "builtin"
+
+
+def load_builtin(scale: int) -> BenchFolder:
+    """``builtin``: the built-in data's held-out photographs (scikit-image's astronaut and coffee), whole."""
+    import skimage.data
+
+    from srzoo_core.data.photos import BUILTIN_VAL
+
+    folder = BenchFolder(f"{BUILTIN}-val", Path(f"{BUILTIN}: skimage.data {', '.join(BUILTIN_VAL)}"))
+    for name in BUILTIN_VAL:
+        folder.images.append(cropped(f"{name}.png", np.asarray(getattr(skimage.data, name)(), dtype=np.uint8), "rgb", scale))
     return folder
 
 

@@ -8,6 +8,7 @@ import functools
 import inspect
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Iterable
@@ -17,7 +18,7 @@ import pluggy
 from srzoo_core.errors import PluginError, SrzooError
 from srzoo_core.registry.components import ComponentInfo, Provider
 from srzoo_core.registry.hookspecs import COMPONENT_HOOKS, HOOK_ARGUMENTS, HOOK_NAMES, PROJECT, SrzooHooks
-from srzoo_core.registry.table import Registry, clash_message
+from srzoo_core.registry.table import Clash, Registry, clash_message, plugin_key
 
 ENTRY_POINT_GROUP = "srzoo"
 ENV_ONLY = "SRZOO_PLUGINS"
@@ -25,6 +26,9 @@ ENV_DISABLED = "SRZOO_DISABLED_PLUGINS"
 ENV_STRICT = "SRZOO_STRICT_PLUGINS"
 
 OK, ERROR, DISABLED = "ok", "error", "disabled"
+# A plugin that takes longer than this to import and register is named as slow: every srzoo
+# command loads every plugin, so its entry module should not import torch or other heavy modules.
+SLOW_LOAD_SECONDS = 1.0
 # The core's own components (the built-in data sources), registered through the same hooks as any
 # plugin's and always loaded: name -> module with hook implementations.
 BUILTIN_PLUGINS: dict[str, str] = {"srzoo": "srzoo_core.data.sources"}
@@ -40,6 +44,7 @@ class PluginRecord:
     status: str = OK
     error: str | None = None
     components: list[str] = field(default_factory=list)
+    load_seconds: float | None = None  # importing the entry module and running its hooks
 
     @property
     def provider(self) -> Provider:
@@ -49,12 +54,12 @@ class PluginRecord:
         return {
             "name": self.name, "dist": self.dist, "version": self.version, "module": self.module,
             "status": self.status, "error": self.error, "components": list(self.components),
+            "load_seconds": None if self.load_seconds is None else round(self.load_seconds, 3),
         }
 
-
-def plugin_key(name: str) -> str:
-    """Plugin and distribution names compare like PyPI names: case-insensitive, '_' and '.' as '-'."""
-    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+    @property
+    def slow(self) -> bool:
+        return self.load_seconds is not None and self.load_seconds > SLOW_LOAD_SECONDS
 
 
 def _env_names(variable: str) -> set[str] | None:
@@ -124,12 +129,16 @@ class PluginHost:
                 continue
             if ep.dist is not None and not self._core_compatible(ep.dist, record):
                 continue
+            started = time.perf_counter()
             try:
                 plugin = ep.load()
-            except BaseException as exc:  # a plugin's import may raise anything, SystemExit included
+            except (Exception, SystemExit) as exc:  # contained; Ctrl-C (KeyboardInterrupt) is the user's and propagates
                 self._fail_record(record, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
                 continue
+            finally:
+                record.load_seconds = time.perf_counter() - started
             self._install(plugin, record)
+            record.load_seconds = time.perf_counter() - started
 
     def unmatched(self) -> list[str]:
         """Names in SRZOO_PLUGINS / SRZOO_DISABLED_PLUGINS that match no installed plugin (typos)."""
@@ -191,17 +200,18 @@ class PluginHost:
                 for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
                     if impl.plugin_name == record.name:
                         impl.function(**self._hook_arguments(impl, staged, kind, record))
-        except BaseException as exc:
+        except (Exception, SystemExit) as exc:  # Ctrl-C propagates
             self.manager.unregister(name=record.name)
             detail = exc.message if isinstance(exc, SrzooError) else f"{type(exc).__name__}: {exc}"
             self._fail_record(record, f"raised while registering (its registrations were rolled back): {detail}")
             return
-        problem = self._first_clash(staged)
+        problem = self._own_duplicate(staged)
         if problem:
             self.manager.unregister(name=record.name)
             self._fail_record(record, f"{problem} (none of its components were registered)")
             return
-        self.registry.extend(staged)
+        # Another plugin's name is shared, never taken over: both stay and the bare name becomes ambiguous.
+        self.registry.extend(staged, shared=True)
         record.components = [c.name for c in staged]
 
     def _hook_arguments(self, impl: Any, staged: list[ComponentInfo], kind: str, record: PluginRecord) -> dict[str, Any]:
@@ -212,10 +222,11 @@ class PluginHost:
 
         return {"register": register} if "register" in impl.argnames else {}
 
-    def _first_clash(self, staged: list[ComponentInfo]) -> str | None:
+    def _own_duplicate(self, staged: list[ComponentInfo]) -> str | None:
+        """A name the plugin itself registers twice in one kind (another plugin's is a clash, not an error)."""
         scratch = Registry()
         for info in staged:
-            found = self.registry.clash(info) or scratch.clash(info)
+            found = scratch.clash(info)
             if found:
                 return clash_message(info, found[1], found[0])
             scratch.add(info)
@@ -226,9 +237,14 @@ class PluginHost:
     def broken(self) -> list[PluginRecord]:
         return [r for r in self.records.values() if r.status == ERROR]
 
+    def clashes(self, record: PluginRecord | None = None) -> list[Clash]:
+        """Names that two or more plugins register (those involving ``record``, if given)."""
+        return [c for c in self.registry.clashes() if record is None or any(i.provider.plugin == record.name for i in c.infos)]
+
     def check_strict(self) -> None:
         """Strict mode: any broken plugin, or a plugin selection naming nothing installed, is an error."""
         problems = [f"{r.name} ({r.dist} {r.version}): {r.error}" for r in self.broken()]
+        problems += [f"{clash.message()}; a spec must write the qualified name" for clash in self.clashes()]
         problems += [f"{name!r} in {ENV_ONLY} or {ENV_DISABLED} matches no installed plugin" for name in self.unmatched()]
         if problems:
             raise PluginError(

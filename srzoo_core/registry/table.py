@@ -1,18 +1,62 @@
 """The one registry of components: register → create → list → describe, in the timm style.
 
-A name (or alias) is taken once per kind: the loss ``ssim`` and the metric ``ssim`` live side by
-side, while two plugins offering the generator ``srresnet`` is an error naming both.
+A name (or alias) is unique per kind for :meth:`Registry.add` (a script's registration): the loss
+``ssim`` and the metric ``ssim`` live side by side, while a second generator ``srresnet`` is an
+error naming both. Plugins register through the host with ``shared=True``: two plugins offering the
+generator ``srresnet`` both stay registered, the bare name becomes *ambiguous* (``find`` and ``get``
+refuse it, naming the candidates) and each is reached by its qualified name, ``srgan:srresnet``.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from srzoo_core.errors import RegistryError, UnknownComponentError
 from srzoo_core.interfaces import KIND_NOUNS, KINDS
 from srzoo_core.registry.components import ComponentInfo, normalise
+from srzoo_core.spec.grammar import NAME_PATTERN
+
+
+def plugin_key(name: str) -> str:
+    """Plugin and distribution names compare like PyPI names: case-insensitive, '_' and '.' as '-'."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def scope_names(info: ComponentInfo) -> set[str]:
+    """The scopes that select this component in ``scope:name``: its plugin, its distribution, and
+    the distribution less ``srzoo-`` (all compared as :func:`plugin_key`)."""
+    names = {plugin_key(info.provider.plugin), plugin_key(info.provider.dist)}
+    return names | {n.removeprefix("srzoo-") for n in names}
+
+
+def qualified(info: ComponentInfo) -> str:
+    """``plugin:name``, the spelling that picks this component among same-named ones."""
+    plugin = info.provider.plugin
+    scope = plugin if re.fullmatch(NAME_PATTERN, plugin) else plugin_key(info.provider.dist).replace(".", "-")
+    return f"{scope}:{info.name}"
+
+
+def split_scope(name: str) -> tuple[str | None, str]:
+    """``"srgan:srresnet"`` -> ``("srgan", "srresnet")``; a bare name has no scope."""
+    scope, colon, bare = name.rpartition(":")
+    return (scope.strip() or None, bare) if colon else (None, name)
+
+
+@dataclass(frozen=True)
+class Clash:
+    """One name of one kind that two or more plugins register."""
+
+    kind: str
+    name: str
+    infos: tuple[ComponentInfo, ...]
+
+    def message(self) -> str:
+        providers = " and ".join(f"{qualified(i)} ({i.provider})" for i in self.infos)
+        return f"{KIND_NOUNS[self.kind]} {self.name!r} is registered by {len(self.infos)} plugins: {providers}"
 
 
 def a_noun(kind: str) -> str:
@@ -40,33 +84,52 @@ class DuplicateComponentError(RegistryError):
         self.existing = existing
 
 
+class AmbiguousComponentError(UnknownComponentError):
+    """A bare name that two or more plugins register for one kind: the qualified form is needed."""
+
+    def __init__(self, name: str, kind: str, infos: list[ComponentInfo]):
+        listing = ", ".join(f"{qualified(i)} ({i.provider})" for i in infos)
+        super().__init__(f"{KIND_NOUNS[kind]} {normalise(name)!r} is ambiguous: {len(infos)} plugins register it ({listing})",
+                         hint="write the qualified name, " + " or ".join(qualified(i) for i in infos)
+                         + "; 'srzoo plugins' shows the clash")
+        self.infos = infos
+
+
 class Registry:
     """Components by kind and normalised name (or alias)."""
 
     def __init__(self) -> None:
-        self._names: dict[str, dict[str, ComponentInfo]] = {kind: {} for kind in KINDS}
+        # kind -> normalised name or alias -> every component registered under it, in load order
+        self._names: dict[str, dict[str, list[ComponentInfo]]] = {kind: {} for kind in KINDS}
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
     def __iter__(self) -> Iterator[ComponentInfo]:
-        """Every component once, by kind (in KINDS order) then name."""
+        """Every component once, by kind (in KINDS order) then name (same-named ones in load order)."""
         for kind in KINDS:
-            yield from sorted({id(c): c for c in self._names[kind].values()}.values(), key=lambda c: c.name)
+            unique = {id(c): c for infos in self._names[kind].values() for c in infos}
+            yield from sorted(unique.values(), key=lambda c: c.name)
 
     def __contains__(self, name: str) -> bool:
         return bool(self.find_all(name))
 
     def clash(self, info: ComponentInfo) -> tuple[str, ComponentInfo] | None:
+        """The first (name, component) of the same kind that already holds one of ``info``'s names."""
         taken = self._names[info.kind]
-        return next(((n, taken[n]) for n in (info.name, *info.aliases) if n in taken), None)
+        return next(((n, taken[n][0]) for n in (info.name, *info.aliases) if taken.get(n)), None)
 
-    def add(self, info: ComponentInfo) -> ComponentInfo:
-        found = self.clash(info)
-        if found:
-            raise DuplicateComponentError(info, found[1], found[0])
-        for name in (info.name, *info.aliases):
-            self._names[info.kind][name] = info
+    def add(self, info: ComponentInfo, shared: bool = False) -> ComponentInfo:
+        """Add a component. A name its own provider already registered is always an error; one
+        another provider registered is an error too unless ``shared`` (the plugin host's way: both
+        stay, and the bare name becomes ambiguous)."""
+        names = list(dict.fromkeys((info.name, *info.aliases)))
+        for name in names:
+            for existing in self._names[info.kind].get(name, ()):
+                if not shared or existing.provider == info.provider:
+                    raise DuplicateComponentError(info, existing, name)
+        for name in names:
+            self._names[info.kind].setdefault(name, []).append(info)
         return info
 
     def register(self, kind: str, name: str, factory: Any, **fields: Any) -> ComponentInfo:
@@ -75,19 +138,34 @@ class Registry:
 
     def remove(self, name: str, kind: str | None = None) -> None:
         info = self.get(name, kind)
-        for alias in (info.name, *info.aliases):
-            del self._names[info.kind][alias]
+        for alias in dict.fromkeys((info.name, *info.aliases)):
+            remaining = [c for c in self._names[info.kind][alias] if c is not info]
+            if remaining:
+                self._names[info.kind][alias] = remaining
+            else:
+                del self._names[info.kind][alias]
+
+    def candidates(self, name: str, kind: str) -> list[ComponentInfo]:
+        """Every component of the kind under that name or alias (``scope:name`` keeps those of the
+        plugin or distribution ``scope``), in load order."""
+        scope, bare = split_scope(name)
+        found = self._names[kind].get(normalise(bare), [])
+        return [c for c in found if scope is None or plugin_key(scope) in scope_names(c)]
 
     def find(self, name: str, kind: str | None = None) -> ComponentInfo | None:
-        """The component of that kind (or of any kind, the first in KINDS order), else None."""
-        if kind is not None:
-            return self._names[kind].get(normalise(name))
-        found = self.find_all(name)
-        return found[0] if found else None
+        """The component of that kind (or of any kind, the first in KINDS order), else None; a
+        name two plugins register raises :class:`AmbiguousComponentError` (never a silent pick)."""
+        for k in (kind,) if kind is not None else KINDS:
+            found = self.candidates(name, k)
+            if len(found) > 1:
+                raise AmbiguousComponentError(name, k, found)
+            if found:
+                return found[0]
+        return None
 
     def find_all(self, name: str) -> list[ComponentInfo]:
-        key = normalise(name)
-        return [self._names[kind][key] for kind in KINDS if key in self._names[kind]]
+        """Every component under that name, of every kind (in KINDS order), same-named ones included."""
+        return [c for kind in KINDS for c in self.candidates(name, kind)]
 
     def get(self, name: str, kind: str | None = None) -> ComponentInfo:
         """Like :meth:`find`, but an unknown or ambiguous name raises UnknownComponentError."""
@@ -101,24 +179,37 @@ class Registry:
                 other = found[0]
                 raise UnknownComponentError(f"{other.name!r} is {a_noun(other.kind)}, not {a_noun(kind)}")
         if not found:
-            close = self.suggest(name, kind)
+            close = self.suggest(split_scope(name)[1], kind)
             raise UnknownComponentError(
                 f"unknown {KIND_NOUNS[kind] if kind else 'component'} {name!r}",
                 hint=f"did you mean {close}?" if close else f"run 'srzoo list{' ' + kind if kind else ''}' to see what is installed",
             )
+        kinds = list(dict.fromkeys(c.kind for c in found))
+        if len(kinds) > 1:
+            first = {k: next(c for c in found if c.kind == k) for k in kinds}
+            raise UnknownComponentError(f"{found[0].name!r} names " + " and ".join(a_noun(k) for k in kinds),
+                                        hint="give the kind too: " + " or ".join(f"{k} {c.name}" for k, c in first.items()))
         if len(found) > 1:
-            kinds = " and ".join(a_noun(c.kind) for c in found)
-            raise UnknownComponentError(f"{found[0].name!r} names {kinds}", hint="give the kind too: " + " or ".join(f"{c.kind} {c.name}" for c in found))
+            raise AmbiguousComponentError(name, kinds[0], found)
         return found[0]
+
+    def clashes(self) -> list[Clash]:
+        """Every name (or alias) of a kind that two or more plugins register."""
+        return [Clash(kind, name, tuple(infos)) for kind in KINDS
+                for name, infos in sorted(self._names[kind].items()) if len(infos) > 1]
 
     def names(self, kind: str | None = None) -> list[str]:
         return [c.name for c in self if kind is None or c.kind == kind]
 
     def suggest(self, name: str, kind: str | None = None) -> str | None:
         """The closest registered names (of the kind, if given), formatted for a hint."""
-        candidates = {alias: c.name for k in KINDS if kind in (None, k) for alias, c in self._names[k].items()}
+        candidates: dict[str, list[str]] = {}
+        for k in KINDS:
+            if kind in (None, k):
+                for alias, infos in self._names[k].items():
+                    candidates.setdefault(alias, []).extend(c.name for c in infos)
         close = difflib.get_close_matches(normalise(name), list(candidates), n=3, cutoff=0.6)
-        unique = list(dict.fromkeys(candidates[c] for c in close))
+        unique = list(dict.fromkeys(n for c in close for n in candidates[c]))
         return " or ".join(repr(c) for c in unique) if unique else None
 
     def list(self, kind: str | None = None, pattern: str = "*") -> list[ComponentInfo]:
@@ -154,9 +245,9 @@ class Registry:
             ],
         }
 
-    def extend(self, infos: Iterable[ComponentInfo]) -> None:
+    def extend(self, infos: Iterable[ComponentInfo], shared: bool = False) -> None:
         for info in infos:
-            self.add(info)
+            self.add(info, shared)
 
     @staticmethod
     def _check_kind(kind: str | None) -> None:

@@ -19,7 +19,12 @@ class Value:
 
     def __eq__(self, other: object) -> bool:
         """Equal values of the same type: ``blocks=1`` and ``blocks=true`` differ."""
-        return isinstance(other, Value) and type(self.value) is type(other.value) and self.value == other.value
+        return isinstance(other, Value) and _types(self.value) == _types(other.value) and self.value == other.value
+
+
+def _types(value: Any) -> Any:
+    """A value's type; a range's (``1..2`` is not ``1.0..2.0``) is the types of its ends."""
+    return tuple(type(v) for v in value) if isinstance(value, tuple) else type(value)
 
 
 @dataclass

@@ -48,4 +48,28 @@ def coerce(value: Any, annotation: Any) -> Any:
         if isinstance(value, str):
             return value
         raise TypeError("quote it to pass it as text")
+    if origin is tuple:
+        return _tuple(value, typing.get_args(annotation))
     return value
+
+
+_ENDS = {int: "whole numbers", float: "numbers"}
+
+
+def _tuple(value: Any, args: tuple[Any, ...]) -> tuple:
+    """A range ``low..high`` (the parser's 2-tuple) for ``tuple[float, float]``; each end checked."""
+    if not args:
+        return value if isinstance(value, tuple) else _refuse_tuple(args)
+    types = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis and isinstance(value, tuple) else args
+    if not isinstance(value, tuple) or len(value) != len(types):
+        _refuse_tuple(args)
+    try:
+        return tuple(coerce(v, t) for v, t in zip(value, types))
+    except (TypeError, ValueError):
+        _refuse_tuple(args)
+
+
+def _refuse_tuple(args: tuple[Any, ...]) -> typing.NoReturn:
+    if len(args) == 2 and args[0] == args[1]:
+        raise TypeError(f"write a range low..high of {_ENDS.get(args[0], 'values')}")
+    raise TypeError("")

@@ -11,6 +11,8 @@ from srzoo_core.spec.parser import BARE, parse_scalar
 
 
 def format_value(value: Any) -> str:
+    if _is_range(value):
+        return f"{format_value(value[0])}..{format_value(value[1])}"
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -24,6 +26,12 @@ def format_value(value: Any) -> str:
         return text
     escaped = '"' if '"' not in text else "'"
     return f"{escaped}{text}{escaped}"
+
+
+def _is_range(value: Any) -> bool:
+    """A (low, high) pair of finite numbers, which the spec writes ``low..high``."""
+    return (isinstance(value, tuple) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) != float("inf") and v == v for v in value))
 
 
 def format_weight(weight: float) -> str:

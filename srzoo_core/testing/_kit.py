@@ -44,6 +44,8 @@ def require(condition: Any, why: str) -> None:
 
 
 def describe_exception(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({'' if exc.code is None else repr(exc.code)})"
     text = exc.message if isinstance(exc, SrzooError) else str(exc)
     text = " ".join(text.split()) or "(no message)"
     return f"raised {type(exc).__name__}: {text}"
@@ -64,7 +66,7 @@ class Recorder:
             yield
         except CheckFailed as exc:
             self.fail(check, str(exc))
-        except Exception as exc:  # a component's bug is a failure of the check that hit it
+        except (Exception, SystemExit) as exc:  # a component's bug (sys.exit too) is a failure of the check that hit it
             self.fail(check, describe_exception(exc))
         else:
             self.passed.append(f"[{self.kind} {self.name}] {check}")

@@ -64,6 +64,19 @@ def require_gradients(module: nn.Module) -> None:
     require(not missing, f"no finite gradient reaches {len(missing)} parameter(s): {shown}")
 
 
+def returns_module(rec: Recorder, make: Callable[[], Any]) -> bool:
+    """The factory's first contract: it returns an ``nn.Module`` (else every other check would only
+    repeat the same failure in a more confusing way)."""
+    try:
+        module = make()
+    except (Exception, SystemExit):
+        return True  # a factory that raises fails each check that builds it, with its own message
+    with rec.check("returns a module"):
+        require(isinstance(module, nn.Module), f"the factory returned {type(module).__name__}, not a torch.nn.Module")
+        return True
+    return False
+
+
 def _seeded_eval(module: nn.Module, run: Callable[[nn.Module], Any]) -> torch.Tensor:
     module.eval()
     torch.manual_seed(1234)  # a stochastic layer draws the same numbers in both runs
@@ -109,6 +122,8 @@ def generator(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], p
     def forward(module: nn.Module) -> torch.Tensor:
         return module(torch.rand(1, 3, *GEN_INPUT, generator=torch.Generator().manual_seed(7)))
 
+    if not returns_module(rec, build):
+        return
     with rec.check("slots"):
         names = {p.name for p in info.signature_params()}
         for slot in info.slots:
@@ -181,6 +196,8 @@ def call_discriminator(disc: nn.Module, x: torch.Tensor) -> Any:
 
 
 def discriminator_checks(rec: Recorder, make: Callable[[int], nn.Module]) -> None:
+    if not returns_module(rec, lambda: make(3)):
+        return
     with rec.check("logits"):
         for c in DISC_CHANNELS:
             disc = make(c)
@@ -219,7 +236,30 @@ class TinyDiscriminator(nn.Module):
         return self.net(x)
 
 
+def constraint(rec: Recorder, factory: Callable[..., Any], params: dict[str, Any]) -> None:
+    """A ``constraint`` block: ``factory(scale)``, ``forward(sr, lr)`` keeps sr's shape, finite, and
+    passes gradients to sr (inputs in [0.1, 0.9]: positive, as a physical-units constraint may need)."""
+    with rec.check("shape"):
+        for c in BLOCK_CHANNELS:
+            for scale in (2, 4):
+                lr = 0.1 + 0.8 * torch.rand(2, c, *BLOCK_INPUT)
+                sr = 0.1 + 0.8 * torch.rand(2, c, BLOCK_INPUT[0] * scale, BLOCK_INPUT[1] * scale)
+                with torch.no_grad():
+                    y = factory(scale, **params)(sr, lr)
+                require(isinstance(y, torch.Tensor) and y.shape == sr.shape and torch.isfinite(y).all(),
+                        f"{channels_word(c)}, scale {scale}: returned {_shape(y)} for sr {tuple(sr.shape)}, expected finite values of sr's shape")
+    with rec.check("gradients"):
+        sr = (0.1 + 0.8 * torch.rand(2, 8, 24, 32)).requires_grad_()
+        y = factory(2, **params)(sr, 0.1 + 0.8 * torch.rand(2, 8, 12, 16))
+        (y * torch.randn_like(y)).sum().backward()
+        require(sr.grad is not None and torch.isfinite(sr.grad).all() and sr.grad.abs().sum() > 0,
+                "no gradient reaches the generator's output through the constraint")
+
+
 def block(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], params: dict[str, Any]) -> None:
+    if info.slot == "constraint":
+        constraint(rec, factory, params)
+        return
     if info.slot == "wrapper":
         built: list[int] = []
 
@@ -239,6 +279,9 @@ def block(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], param
 
     def make(channels: int, scale: int) -> nn.Module:
         return factory(channels, scale, **params) if upsampler else factory(channels, **params)
+
+    if not returns_module(rec, lambda: make(8, scales[0])):
+        return
 
     with rec.check("shape"):
         for c in BLOCK_CHANNELS:

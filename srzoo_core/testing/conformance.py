@@ -31,6 +31,8 @@ blocks
     discriminator and passes the discriminator checks.
 losses, metrics
     see :mod:`srzoo_core.testing.checks_losses`.
+loggers
+    see :mod:`srzoo_core.testing.checks_loggers`.
 
 Small by default: generator and discriminator factories that take one of the size parameters in
 :data:`SMALL_SIZES` (``blocks``, ``features``, ``num_blocks``, …) with a larger integer default get
@@ -51,7 +53,7 @@ from srzoo_core.errors import PluginError, UsageError
 from srzoo_core.interfaces import CONTEXT_PARAMS
 from srzoo_core.registry import ComponentInfo, PluginHost, PluginRecord, get_host, normalise
 from srzoo_core.registry.host import OK
-from srzoo_core.testing import checks_losses, checks_models
+from srzoo_core.testing import checks_datasources, checks_degradations, checks_loggers, checks_losses, checks_models
 from srzoo_core.testing._kit import ConformanceError, Failure, Recorder, describe_exception
 
 # Size options a generator or discriminator factory commonly has -> the value the kit uses.
@@ -69,6 +71,9 @@ CHECKS: dict[str, Callable[[Recorder, ComponentInfo, Callable[..., Any], dict[st
     "block": checks_models.block,
     "loss": checks_losses.loss,
     "metric": checks_losses.metric,
+    "deg": checks_degradations.degradation,
+    "datasource": checks_datasources.datasource,
+    "logger": checks_loggers.logger,
 }
 
 

@@ -4,6 +4,12 @@ Import the submodules you need (``srzoo_core.training.trainer``); this package i
 heavy on its own so the CLI stays fast.
 """
 
-# Tiled upscaling defaults (LR pixels), here so the CLI can show them without importing torch.
-# Overlap 32 keeps a deep SRResNet's tiled output within 0.1 % of the untiled one (16 left visible seams).
-DEFAULT_TILE, DEFAULT_OVERLAP = 128, 32
+from __future__ import annotations
+
+# Tiled upscaling defaults, here so the CLI can show them without importing torch. DEFAULT_TILE
+# None = planned from the memory budget (untiled when the input fits); an int forces tiles of that
+# many LR pixels. DEFAULT_OVERLAP is the overlap (LR px) of a generator that declares no
+# receptive_field: SRResNet-16's tiled output stays within 0.1 % of the untiled one at 32.
+# upscale_tiled's own default, overlap=None, derives it from the field (srzoo_core.training.tiling).
+DEFAULT_TILE: int | None = None
+DEFAULT_OVERLAP = 32

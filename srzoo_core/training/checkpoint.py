@@ -37,6 +37,7 @@ META_KEY = "srzoo"
 CHECKSUM_KEY = "srzoo_sha256"  # over the metadata and every tensor: a flipped byte anywhere is caught
 FORMAT_VERSION = 2  # 2: with CHECKSUM_KEY (format 1 files, written before checksums, still load)
 _TENSOR = "__tensor__"
+INITIAL_WEIGHTS_OPTION = "weights"  # a generator option naming a weights file read at build time, never on reload
 _PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")  # torch.save: zip or bare pickle
 
 
@@ -132,6 +133,11 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     ever unpickled: a PyTorch pickle (``.pth``/``.pt``) is refused, not loaded."""
     path = Path(path)
     retry = "use another checkpoint, e.g. best.safetensors, or retrain"
+    if path.is_dir():
+        inside = [path / name for name in ("best.safetensors", "last.safetensors") if (path / name).is_file()]
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file",
+                              hint=f"did you mean {inside[0]}?" if inside else "pass a .safetensors file from a run folder "
+                                                                              "(e.g. runs/<name>/best.safetensors)")
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}", hint="pass a .safetensors file from a run directory (e.g. runs/<name>/best.safetensors)")
     try:
@@ -222,5 +228,10 @@ def build_checkpoint_generator(description: Any, host: Any, path: Path | str) ->
         resolved = resolve(description.role_spec("gen"), host)
     except SpecError as exc:
         raise CheckpointError(f"{path} cannot be rebuilt: {exc.message}", hint=exc.hint) from None
+    # A generator option ``weights`` names a file of initial weights (rrdbnet's published .pth):
+    # the checkpoint holds every tensor, so that file is never needed again (it may be gone).
+    for term in (resolved.gen, *resolved.gen_blocks):
+        if term is not None:
+            term.params.pop(INITIAL_WEIGHTS_OPTION, None)
     channels = len(description.channels)
     return build_generator(resolved, in_channels=channels, out_channels=channels, scale=description.scale)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from srzoo_core.errors import UsageError
+from srzoo_core.training.schedules import DEFAULT_GAMMA, DEFAULT_MILESTONES, SCHEDULES, parse_milestones
 
 # The README's main job: small enough to train in about 4 minutes on 2 CPU cores, and residual over
 # bicubic (with a zero-initialised tail) so it starts at the bicubic baseline and improves from there.
@@ -37,6 +38,10 @@ class TrainConfig:
     lr_disc: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.99)
     schedule: str = "cosine"
+    milestones: Optional[str] = None  # multistep: fractions of each phase, e.g. "0.5,0.75" (default)
+    gamma: Optional[float] = None     # multistep: factor at each milestone (default 0.5)
+    warmup: int = 0                   # linear warm-up over the first N optimizer steps
+    accumulate: int = 1               # micro-batches per optimizer step (gradient accumulation)
     ema: float = 0.999
     grad_clip: Optional[float] = None
     seed: int = 0
@@ -50,11 +55,14 @@ class TrainConfig:
     out: str = "runs"
     name: Optional[str] = None
     resume: bool = False
+    log: str = "csv"                  # where progress goes: csv (the run folder's files, always) plus logger components
+    init: Optional[str] = None       # a checkpoint the networks start from (fine-tuning)
+    init_strict: bool = True
     max_bad_steps: int = 10
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     CHOICES = {
-        "schedule": ("cosine", "constant"),
+        "schedule": SCHEDULES,
         "device": ("auto", "cpu", "cuda"),
         "precision": ("auto", "fp32", "bf16", "fp16"),
     }
@@ -76,7 +84,40 @@ class TrainConfig:
         if self.time is not None:
             parse_duration(self.time)
         self.pretrain_fraction()
+        self._validate_schedule()
+        _ = self.log_names  # raises UsageError when malformed
         return self
+
+    def _validate_schedule(self) -> None:
+        if self.schedule != "multistep":
+            given = [f"--{k}" for k in ("milestones", "gamma") if getattr(self, k) is not None]
+            if given:
+                raise UsageError(f"--schedule {self.schedule} takes no {' or '.join(given)} (they are for --schedule multistep)",
+                                 hint="add --schedule multistep, or drop them")
+        _ = self.milestone_fractions  # raises UsageError when malformed
+        if self.gamma is not None and not 0 < self.gamma <= 1:
+            raise UsageError(f"--gamma is the factor at each milestone, in (0, 1], not {self.gamma}")
+        if self.warmup < 0:
+            raise UsageError(f"--warmup is a number of steps, at least 0, not {self.warmup}")
+        if self.accumulate < 1:
+            raise UsageError(f"--accumulate is a number of micro-batches per step, at least 1, not {self.accumulate}")
+
+    @property
+    def milestone_fractions(self) -> tuple[float, ...]:
+        return DEFAULT_MILESTONES if self.milestones is None else parse_milestones(self.milestones)
+
+    @property
+    def lr_gamma(self) -> float:
+        return DEFAULT_GAMMA if self.gamma is None else self.gamma
+
+    @property
+    def log_names(self) -> list[str]:
+        """The logger components ``log`` names, in order, without ``csv`` (the run folder's own files, always written)."""
+        names = [part.strip() for part in str(self.log).split(",")]
+        if not all(names):
+            raise UsageError(f"--log {self.log!r} must be comma-separated logger names, e.g. csv,tensorboard",
+                             hint="'srzoo list logger' shows the installed loggers")
+        return [n for n in dict.fromkeys(names) if n.lower() != "csv"]
 
     @property
     def budget(self) -> tuple[str, float]:
@@ -89,6 +130,8 @@ class TrainConfig:
     def pretrain_fraction(self) -> float | int:
         """'auto' (half the budget when the spec is adversarial), 'N%' of the budget, or N steps."""
         text = str(self.pretrain).strip()
+        if re.fullmatch(r"0+%?", text):  # no pretraining, whatever the budget (e.g. fine-tuning a trained model)
+            return 0.0
         if text == "auto":
             return 0.5
         if text.endswith("%"):
@@ -150,6 +193,11 @@ def make_config(yaml_path: Optional[Path], flags: dict[str, Any]) -> TrainConfig
     values.update({k: v for k, v in flags.items() if v is not None})
     if "betas" in values:
         values["betas"] = tuple(float(b) for b in values["betas"])
+    for key in ("milestones", "log"):  # a YAML list reads as the flag's comma-separated text
+        if isinstance(values.get(key), (list, tuple)):
+            values[key] = ",".join(str(v) for v in values[key])
+    if isinstance(values.get("milestones"), float):  # one milestone
+        values["milestones"] = str(values["milestones"])
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     for key, value in values.items():
         values[key] = _checked(key, value, types[key])

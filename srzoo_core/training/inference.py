@@ -1,8 +1,12 @@
-"""Inference: upscale images and grids of any size with a trained generator, tile by tile.
+"""Inference: upscale images and grids of any size with a trained generator, whole or tile by tile.
 
-Tiling bounds memory by the tile size, not the image size: the low-resolution (LR) input is cut
-into overlapping tiles, each tile is upscaled on its own, and the outputs are blended into one
-preallocated output with smooth weights, normalised by the sum of the weights.
+How an input is run is planned from a memory budget (:mod:`srzoo_core.training.tiling`): the
+generator's memory per LR pixel is measured once by a small probe, and an input that fits the budget
+runs untiled (several per pass when they fit); a larger one is cut into the fewest overlapping
+tiles that fit. Each tile is upscaled on its own and the outputs are blended into one preallocated
+output with smooth weights, normalised by the sum of the weights. ``tile=N`` forces tiles of at most
+N LR pixels (small tiles then run several per pass: faster on the CPU, measured); ``tile=0`` runs
+untiled whatever the budget.
 
 Overlap and receptive field
 ---------------------------
@@ -22,22 +26,31 @@ exactly as in an untiled run (which also pads there).
 
 Consequences:
 
-- if ``r <= overlap // 4`` (receptive field ``2r + 1`` at most about half the overlap; with the
-  default overlap of 32, ``r <= 8``), tiled and untiled outputs agree up to floating-point rounding;
-- if ``r`` is larger (a deep SRResNet has a theoretical radius of ~40 LR pixels, though its
-  *effective* receptive field is much smaller), the difference is small and spread over the
-  cross-fade (measured with a random SRResNet-16 on 512²: 0.1 % of the output's spread at overlap
-  32, but 7 % — a visible seam — at 16); raise ``overlap`` to shrink it further. The cost of
-  tiling is the recomputed overlap: about ``(tile / (tile - overlap))²`` times the untiled work.
+- if ``r <= overlap // 4``, tiled and untiled outputs agree up to floating-point rounding; the
+  default overlap is therefore ``4 r`` from the generator's declared ``receptive_field``, with the
+  radius capped at 16 (overlap ≤ 64) because the theoretical radius of deep networks is far larger
+  than their effective one (:func:`~srzoo_core.training.tiling.overlap_for`); 32 when undeclared;
+- if ``r`` is larger, the difference is small and spread over the cross-fade (``make bench``
+  measures it: under 1 % of the output's spread is the target); raise ``overlap`` to shrink it.
+  The cost of tiling is the recomputed overlap: about ``(tile / (tile - overlap))²`` times the
+  untiled work, which is why an input that fits runs whole.
 
-Everything runs in float32 under ``torch.inference_mode()`` (the result is a normal tensor).
-``tile=0`` runs each batch in one untiled pass; with tiling on, images no larger than a tile run
-whole, in batches of about one tile's worth of pixels.
+Precision and memory format
+---------------------------
+``precision``: ``fp32``; ``bf16`` (autocast, CPU or CUDA); ``fp16`` (autocast, CUDA only; a tile
+whose fp16 output is not finite is redone in fp32); ``auto`` = :data:`AUTO_PRECISION` for the
+device: the precision whose measured cost against fp32 is under 0.01 dB PSNR on the held-out
+photos, else fp32 (``benchmarks/results/2026-12-01.md``). Weights and inputs run channels_last
+(NHWC) by default, which is faster for convolutions on the CPU (measured) and changes the output
+only by rounding; a generator whose forward refuses it runs NCHW. Every pass runs under
+``torch.inference_mode()``; the result is a normal float32 tensor on the CPU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,10 +59,26 @@ from torch import Tensor, nn
 
 from srzoo_core.errors import UsageError
 from srzoo_core.interfaces import optional_attribute
-from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
+from srzoo_core.training import DEFAULT_TILE
+from srzoo_core.training.tiling import (
+    TilePlan,
+    default_budget,
+    measure_memory,
+    overlap_for,
+    parse_memory,
+    plan_tiles,
+    tile_layout,
+)
 
-__all__ = ["blend_weights", "normaliser_of", "resolve_device", "tile_layout", "upscale_array", "upscale_tiled"]
+__all__ = ["AUTO_PRECISION", "PRECISIONS", "blend_weights", "normaliser_of", "resolve_device", "resolve_precision",
+           "tile_layout", "upscale_array", "upscale_tiled"]
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# What "auto" means per device: see the module docstring and the precision table of the benchmarks.
+AUTO_PRECISION = {"cpu": "fp32", "cuda": "fp32"}
+_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+MAX_TILE_BATCH = 8
+BATCH_TILES_BELOW = 128 * 128  # LR pixels: smaller forced tiles run several per pass (measured faster)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -66,19 +95,18 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return resolved
 
 
-def tile_layout(size: int, tile: int, overlap: int) -> tuple[int, list[int]]:
-    """Length and start offsets of the tiles covering ``[0, size)`` along one axis.
-
-    Uses the fewest tiles of at most ``tile`` pixels overlapping by at least ``overlap``, all of one
-    length, as short as that count allows (so little work is wasted on extra overlap); the last
-    tile ends exactly at ``size``."""
-    if size <= tile:
-        return size, [0]
-    count = math.ceil((size - overlap) / (tile - overlap))
-    length = min(tile, math.ceil((size - overlap) / count) + overlap)
-    stride = length - overlap
-    starts = [i * stride for i in range(count - 1)] + [size - length]
-    return length, starts
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The precision a run uses on ``device``: ``auto`` resolved, an impossible choice a UsageError."""
+    name = str(precision).lower()
+    if name not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}", hint="use " + ", ".join(PRECISIONS))
+    if name == "auto":
+        name = AUTO_PRECISION.get(device.type, "fp32")
+    if name == "fp16" and device.type != "cuda":
+        raise UsageError("--precision fp16 needs a CUDA device", hint="on the CPU use --precision bf16 or fp32")
+    if name == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise UsageError("this CUDA device has no bf16 support", hint="use --precision fp16 or fp32")
+    return name
 
 
 def _ramp(length: int, margin: int, fade: int) -> Tensor:
@@ -113,7 +141,8 @@ def _size_multiple(generator: nn.Module) -> int:
     return int(multiple) if isinstance(multiple, int) and multiple > 1 else 1
 
 
-def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device) -> Tensor:
+def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device, precision: str = "fp32",
+         channels_last: bool = False) -> Tensor:
     """One forward pass on ``x`` (N, C, h, w); returns float32 (N, C_out, h*scale, w*scale) on ``device``."""
     h, w = x.shape[-2:]
     x = x.to(device=device, dtype=torch.float32, non_blocking=True)
@@ -121,7 +150,11 @@ def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device) -> T
     pad_h, pad_w = (-h) % multiple, (-w) % multiple
     if pad_h or pad_w:
         x = torch.nn.functional.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-    y = generator(x)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    dtype = _DTYPES[precision]
+    with torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
+        y = generator(x)
     if not isinstance(y, Tensor) or y.ndim != 4:
         raise ValueError(f"the generator returned {type(y).__name__}{tuple(getattr(y, 'shape', ()))}, expected a (N, C, H, W) tensor")
     expected = ((h + pad_h) * scale, (w + pad_w) * scale)
@@ -130,38 +163,123 @@ def _run(generator: nn.Module, x: Tensor, scale: int, device: torch.device) -> T
     return y[..., : h * scale, : w * scale].float()
 
 
-def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  device: str | torch.device = "cpu") -> Tensor:
+@dataclass
+class _Runner:
+    """Forward passes in one configuration, with the two fallbacks: NCHW for a generator whose
+    forward refuses channels_last, fp32 for an fp16 tile that overflowed."""
+
+    generator: nn.Module
+    scale: int
+    device: torch.device
+    precision: str
+    channels_last: bool
+    fell_back: str = ""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        try:
+            y = _run(self.generator, x, self.scale, self.device, self.precision, self.channels_last)
+        except RuntimeError:
+            if not self.channels_last:
+                raise
+            self.channels_last, self.fell_back = False, "channels_last refused: NCHW"
+            self.generator.to(memory_format=torch.contiguous_format)
+            y = _run(self.generator, x, self.scale, self.device, self.precision, False)
+        if self.precision == "fp16" and not torch.isfinite(y).all():
+            self.precision, self.fell_back = "fp32", "fp16 overflowed: fp32"
+            y = _run(self.generator, x, self.scale, self.device, "fp32", self.channels_last)
+        return y
+
+    def estimate(self, in_channels: int, exact: bool = True) -> Any:
+        return measure_memory(self.generator, self, in_channels, self.device, _size_multiple(self.generator),
+                              (self.scale, self.precision, self.channels_last), exact=exact)
+
+
+def _is_channels_last(module: nn.Module) -> bool:
+    weights = [p for p in module.parameters() if p.ndim == 4]
+    return bool(weights) and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in weights)
+
+
+def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int | None = DEFAULT_TILE,
+                  overlap: int | None = None, device: str | torch.device = "cpu", *,
+                  max_memory: int | str | None = None, precision: str = "auto", channels_last: bool = True,
+                  info: dict[str, Any] | None = None) -> Tensor:
     """Upscale ``lr`` (N, C, h, w) by ``scale`` with ``generator``; returns float32 (N, C_out, h*scale, w*scale) on the CPU.
 
-    ``tile`` and ``overlap`` are in LR pixels; ``tile=0`` runs untiled. Tiles are processed one
-    at a time (one sample at a time) and accumulated, weighted, into a preallocated output, so
-    memory holds the output plus one tile's activations. Images smaller than a tile run whole;
-    any other size is covered by the fewest equal tiles of at most ``tile`` pixels per axis
-    (:func:`tile_layout`). See the module docstring for how ``overlap`` relates to the receptive
-    field.
+    ``tile``: ``None`` (default) plans from the memory budget: untiled when the input fits, else the
+    fewest tiles that fit; ``0`` runs untiled; ``N`` forces tiles of at most N LR pixels.
+    ``overlap`` (LR pixels): ``None`` = from the generator's ``receptive_field``
+    (:func:`~srzoo_core.training.tiling.overlap_for`; with a forced tile at most half of it).
+    ``max_memory``: the budget in bytes or as text (``"2GiB"``); ``None`` = half the memory available
+    now; a stated budget too small for the smallest tile is a UsageError. ``precision``: ``auto``,
+    ``fp32``, ``bf16`` or ``fp16`` (module docstring). ``info``, if given, receives the plan
+    (``tiles``, ``tile``, ``overlap``, ``batch``, ``budget``, ``estimate``, ``precision``, ``plan``).
 
     The generator is moved to ``device`` in float32 and put in eval mode for the call (its previous
-    train/eval mode is restored afterwards).
+    train/eval mode and memory format are restored afterwards).
     """
     if lr.ndim != 4:
         raise ValueError(f"expected an (N, C, h, w) tensor, got shape {tuple(lr.shape)}")
-    scale, tile, overlap = int(scale), int(tile), int(overlap)
+    scale = int(scale)
+    tile = None if tile is None else int(tile)
+    overlap = None if overlap is None else int(overlap)
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
-    if tile < 0 or overlap < 0:
+    if (tile is not None and tile < 0) or (overlap is not None and overlap < 0):
         raise ValueError(f"tile and overlap must be >= 0, got tile={tile}, overlap={overlap}")
-    if tile and overlap >= tile:
+    if tile and overlap is not None and overlap >= tile:
         raise ValueError(f"overlap ({overlap}) must be smaller than the tile ({tile})")
+    if lr.shape[0] == 0:
+        raise ValueError("nothing to upscale: the batch is empty")
     device = resolve_device(device)
-    was_training = generator.training
+    precision = resolve_precision(precision, device)
+    budget = None if max_memory is None else parse_memory(max_memory)
+    was_training, was_channels_last = generator.training, _is_channels_last(generator)
     generator.to(device=device, dtype=torch.float32)
+    if channels_last:
+        generator.to(memory_format=torch.channels_last)
     generator.eval()
+    runner = _Runner(generator, scale, device, precision, bool(channels_last))
     try:
         with torch.inference_mode():
-            return _upscale(generator, lr, scale, tile, overlap, device)
+            plan = _plan(runner, lr, tile, overlap, budget)
+            out = _upscale(runner, lr, plan)
     finally:
         generator.train(was_training)
+        if channels_last and not was_channels_last:
+            generator.to(memory_format=torch.contiguous_format)
+    if info is not None:
+        info.update(tiles=plan.tiles, tile=(plan.tile_h, plan.tile_w), overlap=plan.overlap, batch=plan.batch,
+                    budget=plan.budget, estimate=plan.estimate, precision=runner.precision,
+                    channels_last=runner.channels_last, fell_back=runner.fell_back, plan=plan.describe())
+    return out
+
+
+def _plan(runner: _Runner, lr: Tensor, tile: int | None, overlap: int | None, budget: int | None) -> TilePlan:
+    n, channels, h, w = lr.shape
+    if tile == 0:
+        return TilePlan(0, 0, 0, n)
+    if overlap is None:
+        overlap = overlap_for(runner.generator) if tile is None else min(overlap_for(runner.generator), tile // 2)
+    if tile is None:
+        bound = runner.estimate(channels, exact=False)  # one small probe: enough when the input fits whole
+        return plan_tiles(n, h, w, bound, budget or default_budget(runner.device), overlap,
+                          _output_bytes(runner, bound.out_channels, lr.shape), explicit=budget is not None,
+                          multiple=_size_multiple(runner.generator), refine=lambda: runner.estimate(channels))
+    if h <= tile and w <= tile:  # whole images, batched so one pass holds about one tile's worth of pixels
+        return TilePlan(0, 0, 0, max(1, (tile * tile) // (h * w)))
+    (th, ys), (tw, xs) = tile_layout(h, tile, overlap), tile_layout(w, tile, overlap)
+    tiles, batch = len(ys) * len(xs), 1
+    if th * tw < BATCH_TILES_BELOW and tiles > 1:
+        estimate = runner.estimate(channels)
+        room = (budget or default_budget(runner.device)) - _output_bytes(runner, estimate.out_channels, lr.shape)
+        batch = max(1, min(tiles, MAX_TILE_BATCH, estimate.pixels_within(room) // (th * tw)))
+    return TilePlan(th, tw, overlap, batch, tiles, budget)
+
+
+def _output_bytes(runner: _Runner, out_channels: int, shape: torch.Size) -> int:
+    """The float32 output counts against the budget where it lives with the passes (the CPU)."""
+    n, _, h, w = shape
+    return n * out_channels * h * w * runner.scale ** 2 * 4 if runner.device.type == "cpu" else 0
 
 
 def _zeros(shape: tuple[int, ...], device: torch.device | str = "cpu") -> Tensor:
@@ -170,53 +288,44 @@ def _zeros(shape: tuple[int, ...], device: torch.device | str = "cpu") -> Tensor
         return torch.zeros(shape, dtype=torch.float32, device=device)
 
 
-def _upscale(generator: nn.Module, lr: Tensor, scale: int, tile: int, overlap: int, device: torch.device) -> Tensor:
+def _upscale(runner: _Runner, lr: Tensor, plan: TilePlan) -> Tensor:
     n, _, h, w = lr.shape
-    if n == 0:
-        raise ValueError("nothing to upscale: the batch is empty")
+    s = runner.scale
     out: Tensor | None = None
-    if tile == 0 or (h <= tile and w <= tile):
-        # Whole images; batch so one forward pass holds about one tile's worth of pixels.
-        chunk = n if tile == 0 else max(1, (tile * tile) // (h * w))
-        for i in range(0, n, chunk):
-            sr = _run(generator, lr[i:i + chunk], scale, device)
+    if not plan.tiled:
+        for i in range(0, n, plan.batch):
+            sr = runner(lr[i:i + plan.batch]).cpu()
             if out is None:
-                out = _zeros((n, sr.shape[1], h * scale, w * scale))
-            out[i:i + chunk].copy_(sr)
+                out = _zeros((n, sr.shape[1], h * s, w * s))
+            out[i:i + plan.batch].copy_(sr)
             del sr
         assert out is not None
         return out
 
-    th, ys = tile_layout(h, tile, overlap)
-    tw, xs = tile_layout(w, tile, overlap)
-    wy = [blend_weights(th * scale, scale, overlap, i == 0, i == len(ys) - 1).to(device) for i in range(len(ys))]
-    wx = [blend_weights(tw * scale, scale, overlap, j == 0, j == len(xs) - 1).to(device) for j in range(len(xs))]
+    overlap = plan.overlap
+    (th, ys), (tw, xs) = tile_layout(h, plan.tile_h, overlap), tile_layout(w, plan.tile_w, overlap)
+    wy = [blend_weights(th * s, s, overlap, i == 0, i == len(ys) - 1) for i in range(len(ys))]
+    wx = [blend_weights(tw * s, s, overlap, j == 0, j == len(xs) - 1) for j in range(len(xs))]
     # The weights are separable, so their sum over all tiles is the outer product of 1-D sums:
     # no (H, W) weight-sum buffer is needed.
-    norm_y = torch.zeros(h * scale, dtype=torch.float32, device=device)
-    norm_x = torch.zeros(w * scale, dtype=torch.float32, device=device)
+    norm_y, norm_x = torch.zeros(h * s), torch.zeros(w * s)
     for y0, weight in zip(ys, wy):
-        norm_y[y0 * scale:(y0 + th) * scale] += weight
+        norm_y[y0 * s:(y0 + th) * s] += weight
     for x0, weight in zip(xs, wx):
-        norm_x[x0 * scale:(x0 + tw) * scale] += weight
-    for k in range(n):
-        acc: Tensor | None = None
-        for i, y0 in enumerate(ys):
-            for j, x0 in enumerate(xs):
-                sr = _run(generator, lr[k:k + 1, :, y0:y0 + th, x0:x0 + tw], scale, device)[0]
-                if out is None:
-                    out = _zeros((n, sr.shape[0], h * scale, w * scale))
-                if acc is None:  # on the CPU, accumulate straight into the output
-                    acc = out[k] if device.type == "cpu" else _zeros(out.shape[1:], device)
-                oy, ox = y0 * scale, x0 * scale
-                acc[:, oy:oy + th * scale, ox:ox + tw * scale].addcmul_(sr, (wy[i][:, None] * wx[j][None, :]).unsqueeze(0))
-                del sr
-        assert out is not None and acc is not None
-        acc.div_(norm_y.view(1, -1, 1)).div_(norm_x.view(1, 1, -1))
-        if acc.data_ptr() != out[k].data_ptr():
-            out[k].copy_(acc)
-        del acc
+        norm_x[x0 * s:(x0 + tw) * s] += weight
+    places = [(k, i, j) for k in range(n) for i in range(len(ys)) for j in range(len(xs))]
+    for start in range(0, len(places), plan.batch):
+        group = places[start:start + plan.batch]
+        x = torch.cat([lr[k:k + 1, :, ys[i]:ys[i] + th, xs[j]:xs[j] + tw] for k, i, j in group])
+        sr = runner(x).cpu()
+        if out is None:
+            out = _zeros((n, sr.shape[1], h * s, w * s))
+        for tile_out, (k, i, j) in zip(sr, group):
+            oy, ox = ys[i] * s, xs[j] * s
+            out[k, :, oy:oy + th * s, ox:ox + tw * s].addcmul_(tile_out, (wy[i][:, None] * wx[j][None, :]).unsqueeze(0))
+        del sr, x
     assert out is not None
+    out.div_(norm_y.view(1, 1, -1, 1)).div_(norm_x.view(1, 1, 1, -1))
     return out
 
 
@@ -244,14 +353,25 @@ def normaliser_of(description: Any) -> Any:
     return Normaliser.from_state(description.normaliser)
 
 
-def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, tile: int = DEFAULT_TILE,
-                  overlap: int = DEFAULT_OVERLAP, device: str | torch.device = "cpu") -> np.ndarray:
+def _denormalise_in_place(normaliser: Any, y: Tensor, rows: int = 256) -> Tensor:
+    """Row band by row band, so a large output is never held twice."""
+    for r in range(0, y.shape[-2], rows):
+        band = y[..., r:r + rows, :]
+        band.copy_(normaliser.denormalise(band))
+    return y
+
+
+def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, tile: int | None = DEFAULT_TILE,
+                  overlap: int | None = None, device: str | torch.device = "cpu",
+                  max_memory: int | str | None = None, precision: str = "auto", channels_last: bool = True,
+                  info: dict[str, Any] | None = None) -> np.ndarray:
     """Upscale an array in the layout of the run's modality (a photo (H, W, C) in [0, 1], a grid
     (C, H, W) / (N, C, H, W) in physical units) with a checkpoint's generator and description.
 
     The array is normalised with the run's normaliser, upscaled by ``description.scale`` with
-    :func:`upscale_tiled`, de-normalised, and returned as float32 in the input's layout. A layout or
-    channel count that does not fit the checkpoint is a :class:`~srzoo_core.errors.UsageError`.
+    :func:`upscale_tiled` (same tiling, budget and precision options), de-normalised, and returned
+    as float32 in the input's layout. A layout or channel count that does not fit the checkpoint is
+    a :class:`~srzoo_core.errors.UsageError`.
     """
     from srzoo_core.data.modality import modality
 
@@ -269,5 +389,6 @@ def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, 
     if not torch.isfinite(batch).all():
         raise UsageError("the input holds NaN or infinite values", hint="fill or mask missing values before upscaling")
     normaliser = normaliser_of(description)
-    y = upscale_tiled(generator, normaliser.normalise(batch), description.scale, tile=tile, overlap=overlap, device=device)
-    return kind.from_batch(normaliser.denormalise(y).numpy(), layout)
+    y = upscale_tiled(generator, normaliser.normalise(batch), description.scale, tile=tile, overlap=overlap, device=device,
+                      max_memory=max_memory, precision=precision, channels_last=channels_last, info=info)
+    return kind.from_batch(_denormalise_in_place(normaliser, y).numpy(), layout)

@@ -3,60 +3,31 @@ and the stops (budget reached, Ctrl-C, diverging losses, a full disk) that never
 good state.
 
 Ctrl-C (SIGINT) and SIGTERM take effect between steps, so the state saved on the way out is one
-whole step, never half an optimizer update; a second Ctrl-C stops at once. A failed write (a full
-disk, a vanished folder) stops the run with status ``failed`` and the previous checkpoint intact.
+whole step, never half an optimizer update; a second Ctrl-C stops at once (after the file or plot
+being written, if any). A failed write (a full disk, a vanished folder) stops the run with status
+``failed`` and the previous checkpoint intact; any other error (a bug, a plugin's exception, a
+plugin calling ``sys.exit``) records ``failed`` with its message too, and its traceback in
+``failure.txt``: a run folder never stays ``running`` once its process has stopped, short of a
+``kill -9`` (which --resume continues).
 """
 
 from __future__ import annotations
 
 import errno
-import signal
-import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from srzoo_core.data import upsample
-from srzoo_core.errors import TrainingStopped
+from srzoo_core.errors import SrzooError, TrainingStopped
+from srzoo_core.files import write_text_atomic
 from srzoo_core.training.evaluate import primary_metric
+from srzoo_core.training.stops import DeferredStop
 
 DISC_WIN_WINDOW = 50  # consecutive logged adversarial steps with the discriminator always right
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class DeferredStop:
-    """Within ``with``: a stop signal sets a flag that ``check()`` turns into KeyboardInterrupt
-    between steps; a second signal raises at once. Only in the main thread of a single process
-    (distributed ranks must stop together, which is the launcher's business)."""
-
-    def __init__(self, enabled: bool = True):
-        self.enabled = enabled and threading.current_thread() is threading.main_thread()
-        self.requested = self.forced = False
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> "DeferredStop":
-        if self.enabled:
-            for sig in STOP_SIGNALS:
-                self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            self.forced = True
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def check(self) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
-
 class TrainingLoop:
     def __init__(self, trainer: Any):
         self.t = trainer
@@ -69,7 +40,9 @@ class TrainingLoop:
         self.disc_wins = 0
         self.warned_disc = False
         self.time_slot = 0  # with a --time budget: the fifth of the budget last validated
-        self.saved_step: int | None = trainer.step if cfg.resume else None  # of the last checkpoint written
+        self.saved_step: int | None = getattr(trainer, "resumed_from", None)  # the step of the last checkpoint written
+        self.stop = DeferredStop(enabled=False)
+        self.started = False  # run.json says "running": from now on every exit records how it ended
 
     # -- evaluation --------------------------------------------------------------------------
 
@@ -138,21 +111,38 @@ class TrainingLoop:
 
     def run(self) -> dict[str, Any]:
         with DeferredStop(enabled=self.t.dist.world == 1) as stop:
+            self.stop = stop
             try:
                 return self._run(stop)
+            except KeyboardInterrupt:
+                self.on_interrupt(stop)
+                raise
+            except TrainingStopped:
+                raise  # its status was recorded where it was raised
             except OSError as exc:
                 self.t.reporter.stop()
                 raise self.write_failure(exc) from None
+            except SrzooError as exc:
+                self.record_failure(exc)
+                raise
+            except BaseException as exc:  # noqa: BLE001 - a bug, a plugin's exception, a plugin's sys.exit
+                raise self.record_failure(exc) from exc
+            finally:
+                self.t.loggers.close()
 
     def _run(self, stop: DeferredStop) -> dict[str, Any]:
         t, cfg = self.t, self.t.config
         main = t.dist.is_main
         if main:
             fresh = not cfg.resume
-            t.rundir.start(t.canonical, {**cfg.as_dict(), "spec": t.canonical}, t.description.environment, fresh,
-                           description=t.description.to_dict())
-            if cfg.resume:
-                t.rundir.truncate_after(t.step)
+            with stop.protected():
+                t.rundir.start(t.canonical, {**cfg.as_dict(), "spec": t.canonical}, t.description.environment, fresh,
+                               description=t.description.to_dict())
+                self.started = True
+                if cfg.resume:
+                    t.rundir.truncate_after(t.step)
+            # --log: a resumed run continues from its checkpoint's step; the loggers drop what came after it
+            t.loggers.start(t.rundir.path, t.description.to_dict(), t.step if cfg.resume else None)
             baseline = t.evaluator.score(self.bicubic, t.data.val, cfg.val_batch)
             t.rundir.set_status("running", bicubic=baseline, data=t.description.data, **t.describe())
             t.reporter.info(f"run folder: {t.rundir.path}")
@@ -164,65 +154,57 @@ class TrainingLoop:
         if t.disc is not None:
             t.disc.train()
         with torch.random.fork_rng(devices=[]):  # the loader draws a seed: not from the state a resume restores
-            batches = t.stream.batches(t.step)
+            batches = t.stream.batches(t.step * cfg.accumulate)  # a step takes --accumulate micro-batches
         t.reporter.start(t.total_steps, t.step)
         started = time.perf_counter() - t.elapsed
         rate_mark, rate_step = time.perf_counter(), t.step
         rate = 0.0
-        try:
-            while not self.finished():
-                stop.check()
-                phase = t.phase()
-                factor = t.learning_rate_factor()
-                for group in t.opt_g.param_groups:
-                    group["lr"] = cfg.lr * factor
-                if t.opt_d is not None:
-                    for group in t.opt_d.param_groups:
-                        group["lr"] = cfg.lr_disc * factor
-                lr, hr = next(batches)
-                result = t.runner.step(t.placement.to_input(lr), t.placement.to_input(hr), phase)
-                if not result.applied:  # counted, so the data moves on, but nothing changed
-                    t.step += 1
-                    t.elapsed = time.perf_counter() - started
-                    self.on_bad_step(result)
-                    continue
-                self.bad_steps = 0
-                if t.ema:
-                    t.ema.update(t.generator)
-                for key, value in {**result.losses, **result.health}.items():
-                    self.window.setdefault(key, []).append(value)
+        while not self.finished():
+            stop.check()
+            phase = t.phase()
+            factor = t.learning_rate_factor()
+            for group in t.opt_g.param_groups:
+                group["lr"] = cfg.lr * factor
+            if t.opt_d is not None:
+                for group in t.opt_d.param_groups:
+                    group["lr"] = cfg.lr_disc * factor
+            micro = [next(batches) for _ in range(cfg.accumulate)]  # --accumulate: the micro-batches of one optimizer step
+            result = t.runner.step([t.placement.to_input(lr) for lr, _ in micro], [t.placement.to_input(hr) for _, hr in micro], phase)
+            if not result.applied:  # counted, so the data moves on, but nothing changed
                 t.step += 1
                 t.elapsed = time.perf_counter() - started
-                if t.step % self.log_every == 0 or self.finished():
-                    now = time.perf_counter()
-                    rate = (t.step - rate_step) / max(now - rate_mark, 1e-9)
-                    rate_mark, rate_step = now, t.step
-                    logged = len(next(iter(self.window.values()), []))
-                    means = self.summarise_window()
-                    self.check_disc_health(means, logged)
-                    if main:
-                        t.rundir.log({"step": t.step, "phase": phase, "lr": cfg.lr * factor, "it_per_s": rate, "elapsed": t.elapsed,
-                                      **{f"loss/{k}": v for k, v in means.items()}})
-                    t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {k: v for k, v in means.items() if not k.startswith("d_")}, phase, force=True)
-                else:
-                    t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {}, phase)
-                if self.val_due() or self.finished():
-                    last_val = self.validation_point(phase)
-        except KeyboardInterrupt:
-            t.reporter.stop()
-            if main and stop.forced:  # a second Ctrl-C may have cut a step in half: that state is not saved
-                t.reporter.warn(f"stopped at once; {self.checkpoint_note()}, and --resume goes on from there")
-                t.rundir.set_status("interrupted", step=self.saved_step)
-            elif main:
-                t.save()
-                self.saved_step = t.step
-                t.rundir.set_status("interrupted", step=t.step)
-            raise
+                self.on_bad_step(result)
+                continue
+            self.bad_steps = 0
+            if t.ema:
+                t.ema.update(t.generator)
+            for key, value in {**result.losses, **result.health}.items():
+                self.window.setdefault(key, []).append(value)
+            t.step += 1
+            t.elapsed = time.perf_counter() - started
+            if t.step % self.log_every == 0 or self.finished():
+                now = time.perf_counter()
+                rate = (t.step - rate_step) / max(now - rate_mark, 1e-9)
+                rate_mark, rate_step = now, t.step
+                logged = len(next(iter(self.window.values()), []))
+                means = self.summarise_window()
+                self.check_disc_health(means, logged)
+                if main:
+                    record = {"step": t.step, "phase": phase, "lr": cfg.lr * factor, "it_per_s": rate, "elapsed": t.elapsed,
+                              **{f"loss/{k}": v for k, v in means.items()}}
+                    t.rundir.log(record)
+                    t.loggers.scalars(t.step, record)
+                t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {k: v for k, v in means.items() if not k.startswith("d_")}, phase, force=True)
+            else:
+                t.reporter.update(t.step, t.total_steps, rate, self.eta(rate), {}, phase)
+            if self.val_due() or self.finished():
+                last_val = self.validation_point(phase)
         t.reporter.stop()
         if main and not last_val:
             last_val = self.validation_point(t.phase())
         if main:
-            t.rundir.set_status("finished", step=t.step, final=last_val, best=t.best, elapsed=t.elapsed)
+            with stop.protected(then_stop=False):  # the work is done: a stop now only waits for this line
+                t.rundir.set_status("finished", step=t.step, final=last_val, best=t.best, elapsed=t.elapsed)
         t.dist.barrier()
         return {"run_dir": str(t.rundir.path), "final": last_val, "bicubic": self.baseline, "best": t.best, "step": t.step}
 
@@ -253,15 +235,19 @@ class TrainingLoop:
         improved = t.best is None or (value > t.best["value"] if higher else value < t.best["value"])
         if improved:
             t.best = {"metric": name, "value": value, "step": t.step}
-        t.rundir.log({"step": t.step, "phase": phase, **{f"val/{k}": v for k, v in results.items()},
-                      **{f"bicubic/{k}": v for k, v in self.baseline.items()}})
-        t.rundir.write_csv()
-        t.save(best=improved)
-        self.saved_step = t.step
-        self.write_samples(f"step_{t.step:06d}")
         from srzoo_core.training.plots import plot_curves
 
-        plot_curves(t.rundir.records(), t.rundir.file("curves.png"))
+        with self.stop.protected():  # a second Ctrl-C waits for the checkpoint and the pictures
+            record = {"step": t.step, "phase": phase, **{f"val/{k}": v for k, v in results.items()},
+                      **{f"bicubic/{k}": v for k, v in self.baseline.items()}}
+            t.rundir.log(record)
+            t.loggers.scalars(t.step, record)
+            t.rundir.write_csv()
+            t.save(best=improved)
+            self.saved_step = t.step
+            self.write_samples(f"step_{t.step:06d}")
+            t.loggers.images(t.step, {"samples/val": t.rundir.file(f"samples/step_{t.step:06d}.png")})
+            plot_curves(t.rundir.records(), t.rundir.file("curves.png"))
         delta = value - self.baseline.get(name, float("nan"))
         t.reporter.info(f"step {t.step}: {name} {value:.4f} (bicubic {self.baseline.get(name, float('nan')):.4f}, Δ {delta:+.4f})"
                         + (" — best" if improved else ""))
@@ -284,6 +270,52 @@ class TrainingLoop:
                 f"(--max-bad-steps {t.config.max_bad_steps})",
                 hint=f"{self.checkpoint_note()}; try a smaller --lr, --grad-clip 1.0, or --precision fp32",
             )
+
+    def on_interrupt(self, stop: DeferredStop) -> None:
+        """Record how the run stopped: at a step boundary its state is saved; after a second signal
+        (which may have cut a step in half) the last checkpoint stands."""
+        t = self.t
+        t.reporter.stop()
+        if not (t.dist.is_main and self.started):
+            return
+        with stop.protected(then_stop=False):
+            if not stop.forced:
+                try:
+                    t.save()
+                    self.saved_step = t.step
+                except OSError as exc:
+                    t.reporter.warn(f"could not save step {t.step} on the way out ({exc.strerror or exc})")
+            else:
+                t.reporter.warn(f"stopped at once; {self.checkpoint_note()}, and --resume goes on from there")
+            try:
+                t.rundir.set_status("interrupted", step=self.saved_step)
+            except OSError:
+                pass
+
+    def record_failure(self, exc: BaseException) -> Exception:
+        """Status ``failed`` with the message (and the traceback in failure.txt when it is not a
+        message srzoo wrote); returns what to raise: the error itself, or a TrainingStopped."""
+        t = self.t
+        t.reporter.stop()
+        if isinstance(exc, SrzooError):
+            message = exc.message
+        elif isinstance(exc, SystemExit):
+            message = f"a component called sys.exit({exc.code!r})"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        failure = None
+        if t.dist.is_main and self.started:
+            try:
+                t.rundir.set_status("failed", step=t.step, reason=message)
+                if not isinstance(exc, SrzooError):
+                    failure = t.rundir.file("failure.txt")
+                    write_text_atomic(failure, "".join(traceback.format_exception(exc)))
+            except OSError:
+                pass  # the message still reaches the user
+        if isinstance(exc, SrzooError):
+            return exc
+        where = f"; the traceback is in {failure}" if failure else ""
+        return TrainingStopped(f"training failed at step {t.step}: {message}", hint=f"{self.checkpoint_note()}{where}")
 
     def checkpoint_note(self) -> str:
         last = self.t.rundir.file("last.safetensors")

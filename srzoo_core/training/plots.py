@@ -13,6 +13,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from srzoo_core.files import atomic_path
+
 __all__ = ["ColourScale", "channel_scales", "plot_curves", "save_sample_panel"]
 
 MAX_SAMPLES = 4
@@ -140,7 +142,8 @@ def plot_curves(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
         fig.tight_layout()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
     finally:
         plt.close(fig)
     return path
@@ -256,7 +259,8 @@ def save_sample_panel(path: str | Path, lr_up: np.ndarray, bicubic: np.ndarray, 
             ax.set_yticks([])
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight")
     finally:
         plt.close(fig)
     return path

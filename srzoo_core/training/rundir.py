@@ -2,6 +2,12 @@
 
 ``run.json`` says whether the run is ``running``, ``finished``, ``interrupted`` or ``failed``, so a
 half-written directory never looks complete.
+
+A run folder belongs to one process at a time: :class:`RunLock` holds an OS lock (``flock``) on
+``.srzoo.lock`` inside it for the whole run. The OS drops the lock when the process ends, however it
+ends (``kill -9`` included), so a lock is never stale; a second process asking for the folder gets
+an error naming the holder's pid. Within one process the lock is re-entrant (an ablation holds a
+run's folder while its trainer takes it again).
 """
 
 from __future__ import annotations
@@ -17,13 +23,132 @@ from pathlib import Path
 from typing import Any
 
 from srzoo_core.errors import UsageError
-from srzoo_core.files import write_text_atomic
+from srzoo_core.files import atomic_output, write_text_atomic
+
+try:
+    import fcntl
+except ImportError:  # not POSIX (Windows): folders are not locked
+    fcntl = None  # type: ignore[assignment]
 
 SPEC_FILE = "spec.txt"
 STATUS_FILE = "run.json"
 LAST = "last.safetensors"
 BEST = "best.safetensors"
 RESUME = "last.resume.safetensors"
+LOCK_FILE = ".srzoo.lock"
+
+
+class RunLocked(UsageError):
+    """The run folder is held by another process (``holder``: "pid N")."""
+
+    def __init__(self, folder: Path, holder: str):
+        super().__init__(f"run folder {folder} is in use by another srzoo process ({holder})",
+                         hint="wait for that run to end, or choose another --name (or --out)")
+        self.holder = holder
+
+
+def check_run_name(name: str) -> str:
+    """``--name`` is one folder inside ``--out``: never a path that leads elsewhere."""
+    text = str(name)
+    if not text.strip() or text in (".", "..") or "/" in text or (os.sep in text) or (os.altsep and os.altsep in text) or "\0" in text:
+        raise UsageError(f"--name {text!r} must be a plain folder name (no '/', not '.' or '..')",
+                         hint="--out chooses where run folders go; --name is the folder's name inside it")
+    return text
+
+
+class RunLock:
+    """An exclusive OS lock on a run folder (see the module's docstring). ``acquire`` creates the
+    folder if needed; the last ``release`` removes the lock file, and the folder too if ``acquire``
+    created it and nothing else was written there (a run that never started leaves nothing)."""
+
+    _held: dict[str, "RunLock"] = {}
+
+    def __init__(self, folder: Path, key: str, fd: int | None, created: bool):
+        self.folder, self.key, self.fd, self.created, self.count = folder, key, fd, created, 1
+
+    @classmethod
+    def acquire(cls, folder: Path, wait: bool = False) -> "RunLock":
+        folder = Path(folder)
+        created = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        key = os.path.realpath(folder)
+        held = cls._held.get(key)
+        if held is not None:
+            held.count += 1
+            return held
+        lock = cls(folder, key, _lock_file(folder, wait) if fcntl is not None else None, created)
+        cls._held[key] = lock
+        return lock
+
+    def release(self) -> None:
+        if self.count <= 0:
+            return
+        self.count -= 1
+        if self.count:
+            return
+        self._held.pop(self.key, None)
+        if self.fd is None:
+            return
+        try:  # unlinked while still held: a process waiting on this inode sees it gone and retries
+            (self.folder / LOCK_FILE).unlink(missing_ok=True)
+        except OSError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+        if self.created:
+            try:
+                self.folder.rmdir()  # only succeeds when empty
+            except OSError:
+                pass
+
+
+def _lock_file(folder: Path, wait: bool) -> int:
+    path = folder / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise RunLocked(folder, holder) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.path.samestat(os.stat(path), os.fstat(fd))
+        except FileNotFoundError:
+            same = False
+        if same:  # one fixed-width write: a reader sees the old pid or the new one, never a mix
+            os.pwrite(fd, f"{os.getpid():<20}\n".encode(), 0)
+            return fd
+        os.close(fd)  # the holder removed the file as we took it: take the new one
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _holder(fd: int) -> str:
+    """The pid written in a held lock file; the holder writes it right after taking the lock, so
+    a pid that is not alive (the previous holder's, or none yet) is read again, briefly."""
+    text = ""
+    for _ in range(20):
+        try:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        except OSError:
+            break
+        if text.isdigit() and _alive(int(text)):
+            break
+        time.sleep(0.05)
+    return f"pid {text}" if text.isdigit() else "pid unknown"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def environment(host: Any) -> dict[str, Any]:
@@ -103,6 +228,8 @@ class RunDir:
         write_text_atomic(self.path / STATUS_FILE, json.dumps(record, indent=2, default=str) + "\n")
 
     def log(self, record: dict[str, Any]) -> None:
+        # An append, not an atomic rewrite: one write per record, so a crash or a full disk can tear
+        # only the last line, which records() skips; every earlier record stays whole.
         with open(self.path / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(record, default=float) + "\n")
 
@@ -131,12 +258,10 @@ class RunDir:
         columns: list[str] = []
         for row in rows:
             columns += [k for k in row if k not in columns]
-        tmp = self.path / ".metrics.csv.tmp"
-        with open(tmp, "w", newline="") as handle:
+        with atomic_output(self.path / "metrics.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.path / "metrics.csv")
 
     def file(self, name: str) -> Path:
         return self.path / name

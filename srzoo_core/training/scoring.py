@@ -21,8 +21,12 @@ def evaluate_checkpoint(path: Path, data: str | None = None, split: str = "val",
         raise UsageError(f"--split must be val or test, not {split!r}")
     generator, run = load_model(path)
     trained_on = run.data
+    source = data or trained_on.get("source")
+    if source is None:
+        raise UsageError(f"{path} was imported from published weights and records no training data",
+                         hint="pass --data (a folder of HR images, or builtin)")
     bundle = load_data(
-        data or trained_on["source"], scale=run.scale, patch=trained_on.get("patch"),
+        source, scale=run.scale, patch=trained_on.get("patch"),
         degradation=trained_on.get("degradation"), val=val or trained_on.get("val_source"),
         test=test or trained_on.get("test_source"), seed=trained_on.get("seed", 0), samples=trained_on.get("samples"),
         normaliser=Normaliser.from_state(run.normaliser),

@@ -10,10 +10,19 @@ back as they were. (The discriminator's loss does not
 depend on this step's generator update — it scores the detached output computed before it — so
 the order changes no number; the price is that both graphs are alive at once.) With a gradient
 scaler (fp16), non-finite gradients are the scaler's business: it skips and lowers its scale.
+
+Gradient accumulation (``--accumulate K``): a step may be given K micro-batches. Each one's losses
+(the generator's and the discriminator's), divided by K, are back-propagated into the same
+gradients, which the optimizers then apply once — for a loss that is a mean over the batch, the
+same update as one batch K times larger (batch-norm statistics aside). A non-finite loss in any
+micro-batch skips the whole step. Under DistributedDataParallel the gradients are all-reduced
+once, with the last micro-batch. The losses reported are the means over the micro-batches.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -21,6 +30,7 @@ import torch
 from torch import nn
 
 from srzoo_core.build import LossTerm
+from srzoo_core.data.datasets import hide_missing
 from srzoo_core.interfaces import optional_attribute
 from srzoo_core.training.device import Placement
 
@@ -64,10 +74,6 @@ class StepRunner:
             return pixel or [t for t in self.losses if not t.adversarial]
         return self.losses
 
-    def _backward(self, loss: torch.Tensor, optimizer: Any, scaler: Any) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-
     def _gradients_finite(self, optimizer: Any, scaler: Any, params: list[torch.Tensor]) -> bool:
         """Unscale and clip; False when a gradient is NaN or infinite (left to the scaler if enabled)."""
         if self.grad_clip:
@@ -93,14 +99,57 @@ class StepRunner:
         for buffer, saved in zip(self._buffers(), buffers):
             buffer.copy_(saved)
 
-    def step(self, lr: torch.Tensor, hr: torch.Tensor, phase: str) -> StepResult:
-        result = StepResult(applied=True)
+    def _no_sync(self, sync: bool) -> contextlib.ExitStack:
+        """Under DDP, no gradient all-reduce in this backward pass unless ``sync``."""
+        stack = contextlib.ExitStack()
+        if not sync:
+            for model in (self.generator, self.disc):
+                if hasattr(model, "no_sync"):
+                    stack.enter_context(model.no_sync())
+        return stack
+
+    def step(self, lr: torch.Tensor | Sequence[torch.Tensor], hr: torch.Tensor | Sequence[torch.Tensor], phase: str) -> StepResult:
+        """One optimizer step on a batch, or on micro-batches (sequences of LR and HR tensors)."""
+        lrs, hrs = ([lr], [hr]) if isinstance(lr, torch.Tensor) else (list(lr), list(hr))
+        count = len(lrs)
         adversarial_phase = phase == GAN and self.disc is not None
         buffers = [b.detach().clone() for b in self._buffers()]  # small: running statistics
+        self.opt_g.zero_grad(set_to_none=True)
+        if self.opt_d is not None:
+            self.opt_d.zero_grad(set_to_none=True)
+        parts, totals = [], []
+        for index, (micro_lr, micro_hr) in enumerate(zip(lrs, hrs)):
+            with self._no_sync(sync=index == count - 1):
+                part, total, d_loss = self._forward(micro_lr, micro_hr, phase, adversarial_phase)
+                if not self.agree(bool(torch.isfinite(total)) and (d_loss is None or bool(torch.isfinite(d_loss)))):
+                    self._discard(buffers)
+                    return StepResult(applied=False, losses=part.losses, reason="non-finite loss")
+                self.scaler_g.scale(total / count).backward()
+                if d_loss is not None:
+                    self.scaler_d.scale(d_loss / count).backward()
+            parts.append(part)
+            totals.append(total.detach())
+        finite = self._gradients_finite(self.opt_g, self.scaler_g, list(self.generator.parameters()))
+        if adversarial_phase:
+            finite = self._gradients_finite(self.opt_d, self.scaler_d, list(self.disc.parameters())) and finite
+        if not finite:
+            self._discard(buffers)
+            return StepResult(applied=False, losses=_mean([p.losses for p in parts]), reason="non-finite gradients")
+        for optimizer, scaler in ((self.opt_g, self.scaler_g), *(((self.opt_d, self.scaler_d),) if adversarial_phase else ())):
+            scaler.step(optimizer)
+            scaler.update()
+        losses = {**_mean([p.losses for p in parts]), "total": torch.stack(totals).mean()}
+        return StepResult(applied=True, losses=losses, health=_mean([p.health for p in parts]))
+
+    def _forward(self, lr: torch.Tensor, hr: torch.Tensor, phase: str,
+                 adversarial_phase: bool) -> tuple[StepResult, torch.Tensor, torch.Tensor | None]:
+        """One (micro-)batch's generator loss and, in the adversarial phase, discriminator loss."""
+        result = StepResult(applied=True)
         if self.disc is not None:
             self.disc.requires_grad_(False)
         with self.placement.autocast():
             sr = self.generator(lr)
+            sr, hr = hide_missing(sr, hr)  # cells without data (NaN in the HR) count for no loss
             total = sr.new_zeros((), dtype=torch.float32)
             real_logits = None
             for term in self.active(phase):
@@ -115,24 +164,7 @@ class StepRunner:
                 result.losses[term.name] = value.detach()
                 total = total + term.weight * value
         d_loss = self._disc_loss(lr, hr, sr.detach(), result) if adversarial_phase else None
-        if not self.agree(bool(torch.isfinite(total)) and (d_loss is None or bool(torch.isfinite(d_loss)))):
-            self._discard(buffers)
-            return StepResult(applied=False, losses=result.losses, reason="non-finite loss")
-        generator_params = list(self.generator.parameters())
-        self._backward(total, self.opt_g, self.scaler_g)
-        finite = self._gradients_finite(self.opt_g, self.scaler_g, generator_params)
-        if d_loss is not None:
-            disc_params = list(self.disc.parameters())
-            self._backward(d_loss, self.opt_d, self.scaler_d)
-            finite = self._gradients_finite(self.opt_d, self.scaler_d, disc_params) and finite
-        if not finite:
-            self._discard(buffers)
-            return StepResult(applied=False, losses=result.losses, reason="non-finite gradients")
-        for optimizer, scaler in ((self.opt_g, self.scaler_g), *(((self.opt_d, self.scaler_d),) if d_loss is not None else ())):
-            scaler.step(optimizer)
-            scaler.update()
-        result.losses["total"] = total.detach()
-        return result
+        return result, total, d_loss
 
     def _disc_loss(self, lr: torch.Tensor, hr: torch.Tensor, fake: torch.Tensor, result: StepResult) -> torch.Tensor:
         """The discriminator's loss on real and (detached) fake, and its health: mean logits and accuracy."""
@@ -149,3 +181,10 @@ class StepRunner:
             "d_acc": 0.5 * ((real > 0).float().mean() + (fake_l < 0).float().mean()),
         }
         return loss
+
+
+def _mean(values: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Per key, the mean over the micro-batches (the value itself for one)."""
+    if len(values) == 1:
+        return values[0]
+    return {key: torch.stack([v[key] for v in values]).mean() for key in values[0]}

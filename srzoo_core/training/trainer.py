@@ -15,19 +15,24 @@ from typing import Any
 import torch
 
 from srzoo_core.build import build_discriminator, build_generator, build_losses, build_metrics, count_parameters
+from srzoo_core.contracts import probe_metrics
 from srzoo_core.errors import TrainingStopped, UsageError  # noqa: F401 - TrainingStopped re-exported
 from srzoo_core.registry import get_host
 from srzoo_core.spec.resolve import resolve
 from srzoo_core.training import checkpoint as ckpt
 from srzoo_core.training.config import TrainConfig
+from srzoo_core.training.degradations import show_degradations, use_degradations
 from srzoo_core.training.description import Channel, RunDescription, describe_components
 from srzoo_core.training.device import choose
 from srzoo_core.training.distributed import DistContext
 from srzoo_core.training.ema import EMA
 from srzoo_core.training.evaluate import Evaluator
+from srzoo_core.training.loggers import make_loggers
 from srzoo_core.training.loop import TrainingLoop
 from srzoo_core.training.progress import Reporter
-from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir, environment
+from srzoo_core.training.resume import check_resume
+from srzoo_core.training.rundir import BEST, LAST, RESUME, RunDir, RunLock, check_run_name, environment
+from srzoo_core.training.schedules import schedule_factor, warmup_factor
 from srzoo_core.training.steps import GAN, PIXEL, PRETRAIN, StepRunner
 from srzoo_core.training.stream import TrainStream
 
@@ -60,11 +65,14 @@ class Trainer:
         if scales and cfg.scale not in scales:
             raise UsageError(f"generator {first.gen.name!r} supports scale {', '.join(map(str, scales))}, not {cfg.scale}",
                              hint=f"use --scale {scales[0]}, or a generator that supports ×{cfg.scale} (srzoo list gen)")
+        self.loggers = make_loggers(cfg.log_names, self.host, self.reporter.warn, active=self.dist.is_main)
         self.data = load_data(cfg.data, scale=cfg.scale, patch=cfg.patch,
                               degradation=cfg.degradation, val=cfg.val_data, test=cfg.test_data, lr=cfg.lr_data,
                               seed=cfg.seed, augment=cfg.augment, samples=cfg.samples, host=self.host)
-        self.spec = first.with_defaults(self.host, loss=DEFAULT_LOSS, metric=self.data.modality.default_metrics(cfg.scale))
+        self.spec = first.with_defaults(self.host, loss=DEFAULT_LOSS,
+                                        metric=self.data.modality.default_metrics(cfg.scale, self.data.channels))
         self.canonical = self.spec.canonical()
+        self.training_lr = use_degradations(self.spec, self.data, cfg.scale, cfg.seed)  # None without deg=
         torch.manual_seed(cfg.seed)
         if cfg.deterministic:
             torch.use_deterministic_algorithms(True)
@@ -79,15 +87,21 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_disc, betas=tuple(cfg.betas)) if self.disc else None
         self.evaluator = Evaluator.for_data(self.metrics, self.data, self.data.val)
+        probe_metrics(self.spec, self.evaluator, self.data.val)  # a metric that cannot score this data fails now
         self.description = self._describe()
+        if cfg.init:
+            self._load_init()
         self.stream = TrainStream(self.data.train, cfg.batch, self.dist.rank, self.dist.world, cfg.workers, cfg.seed)
-        self.steps_per_epoch = max(1, math.ceil(len(self.data.train) / (cfg.batch * self.dist.world)))
-        self.rundir = RunDir(self._run_path())
-        if self.dist.is_main:
-            self.rundir.check_writable()
+        self.steps_per_epoch = max(1, math.ceil(len(self.data.train) / (cfg.batch * cfg.accumulate * self.dist.world)))
         self.step, self.elapsed, self.best = 0, 0.0, None
-        if cfg.resume:
-            self._load_resume()
+        self.lock: RunLock | None = None
+        try:  # from here the run folder is this process's (an OS lock) until run() ends or setup fails
+            self.rundir = RunDir(self._run_path())
+            if cfg.resume:
+                self._load_resume()
+        except BaseException:
+            self.release()
+            raise
         self.model_g, self.model_d = self.dist.wrap(self.generator), self.dist.wrap(self.disc)
         self.runner = StepRunner(self.model_g, self.model_d, self.losses, self.opt_g, self.opt_d, self.placement, cfg.grad_clip,
                                  agree=self.dist.all_agree)
@@ -108,10 +122,12 @@ class Trainer:
         return term
 
     def _run_path(self) -> Path:
+        """The run folder, locked (main process only); a folder another process holds is refused."""
         cfg = self.config
         base = Path(cfg.out)
         if cfg.name:
-            path = base / cfg.name
+            path = base / check_run_name(cfg.name)
+            self._claim(path)
             existing = RunDir(path).existing_spec()
             if existing is not None and existing != self.canonical:
                 raise UsageError(f"run folder {path} holds a different spec ({existing})", hint="choose another --name")
@@ -123,12 +139,31 @@ class Trainer:
             candidates = sorted(base.glob(f"{name}*"), key=lambda p: p.stat().st_mtime)
             if not candidates:
                 raise UsageError(f"nothing to resume: no run folder {base / name}", hint="pass --name of the run to resume")
+            self._claim(candidates[-1])
             return candidates[-1]
+        if self.dist.is_main:
+            RunDir(base).check_writable()
         path, n = base / name, 1
-        while path.exists():
-            n += 1
-            path = base / f"{name}-{n}"
-        return path
+        while True:  # the first free name; creating the folder claims it (two processes never share one)
+            try:
+                if self.dist.is_main:
+                    path.mkdir(parents=True)
+                    self._claim(path)
+                return path
+            except FileExistsError:
+                n += 1
+                path = base / f"{name}-{n}"
+
+    def _claim(self, path: Path) -> None:
+        if self.dist.is_main:
+            RunDir(path).check_writable()
+            self.lock = RunLock.acquire(path)
+
+    def release(self) -> None:
+        """Give the run folder back (at the end of run(); a process that ends releases it anyway)."""
+        if self.lock is not None:
+            self.lock, lock = None, self.lock
+            lock.release()
 
     @property
     def total_steps(self) -> int | None:
@@ -163,12 +198,12 @@ class Trainer:
         return PRETRAIN if self.progress() < self.pretrain_end() else GAN
 
     def learning_rate_factor(self) -> float:
-        if self.config.schedule == "constant":
-            return 1.0
+        """The factor on the base learning rates for the next step (see :mod:`srzoo_core.training.schedules`)."""
+        cfg = self.config
         end, now = self.pretrain_end(), self.progress()
         start, stop = (0.0, end) if self.phase() == PRETRAIN else (end, 1.0)
         within = (now - start) / max(stop - start, 1e-9)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, within))))
+        return warmup_factor(self.step, cfg.warmup) * schedule_factor(cfg.schedule, within, cfg.milestone_fractions, cfg.lr_gamma)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -198,15 +233,23 @@ class Trainer:
         ckpt.save_model(self.rundir.file(LAST), weights, meta)
         ckpt.write_atomic(self.rundir.file(RESUME), tensors, {"type": "resume", "state": skeleton, **meta})
 
+    def _load_init(self) -> None:
+        """``--init``: the networks start from a checkpoint (before any resume, which then overrides
+        them); what was loaded goes into the run description."""
+        from srzoo_core.training.init_weights import initialise
+
+        loaded = initialise(self, self.config.init, self.config.init_strict)
+        self.description.training["init_source"] = loaded
+        for part, what in loaded.items():
+            self.reporter.info(f"--init {part}: {what}")
+
     def _load_resume(self) -> None:
         path = self.rundir.file(RESUME)
-        if not path.exists() and self.rundir.existing_spec() == self.canonical:
-            self.reporter.info(f"no checkpoint had been written in {self.rundir.path} yet: starting it from step 0")
+        if not path.exists():
+            self._restart()
             return
         tensors, meta = ckpt.read(path)
-        trained = RunDescription.from_metadata(meta, str(path)).spec
-        if trained != self.canonical:
-            raise UsageError(f"{path} was trained with {trained!r}, not {self.canonical!r}")
+        check_resume(RunDescription.from_metadata(meta, str(path)), self.description, self.rundir.path, str(path))
         state = ckpt.join_state(meta["state"], tensors)
         self.generator.load_state_dict(state["gen_raw"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -221,10 +264,28 @@ class Trainer:
         self.step, self.elapsed, self.best = int(meta["step"]), float(meta["elapsed"]), state["best"]
         self.resumed_from = self.step
 
+    def _restart(self) -> None:
+        """A run stopped (or killed) before its first checkpoint: checked like any resume against
+        what run.json recorded, then started again from step 0."""
+        folder = self.rundir.path
+        then = self.rundir.description() if self.rundir.file("run.json").is_file() else None
+        if then is not None:
+            check_resume(then, self.description, folder, str(self.rundir.file("run.json")))
+        if self.rundir.existing_spec() is None and then is None:
+            self.reporter.info(f"nothing to resume in {folder}: no run had started there; starting it from step 0")
+        else:
+            self.reporter.info(f"{folder} has no checkpoint yet (the run stopped before its first validation): "
+                               "starting it again from step 0")
+
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        return TrainingLoop(self).run()
+        try:
+            if self.training_lr and self.dist.is_main:
+                show_degradations(self)
+            return TrainingLoop(self).run()
+        finally:
+            self.release()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -87,3 +87,29 @@ def assert_complete_history(run: Path, iters: int, val_every: int) -> None:
     records = RunDir(run).records()
     assert [r["step"] for r in records if "it_per_s" in r] == list(range(1, iters + 1))
     assert [r["step"] for r in records if "val/psnr" in r] == list(range(val_every, iters + 1, val_every))
+
+
+# A photo model: ×2 on 32×32 images, so a run takes a second or two.
+PHOTO_ARGS = ["--scale", "2", "--patch", "16", "--batch", "2", "--val-batch", "4", "--iters", "2", "--val-every", "2"]
+
+
+def photo_folder(folder: Path, count: int = 3, shape: tuple[int, ...] = (32, 32, 3), seed: int = 0) -> Path:
+    """``count`` random 8-bit PNGs (``shape`` (H, W) for grey) in ``folder``."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        iio.imwrite(folder / f"im{i}.png", (rng.random(shape) * 255).astype(np.uint8))
+    return folder
+
+
+def train_photo_model(root: Path, name: str = "photo") -> Path:
+    """A two-step photo run on ``photo_folder(root / "photos")`` through the Python API; its folder."""
+    import srzoo_core.api as api
+
+    folder = photo_folder(root / "photos")
+    api.train(TINY_SPEC, data=str(folder), scale=2, patch=16, batch=2, val_batch=4, iters=2, val_every=2, precision="fp32",
+              out=str(root), name=name, quiet=True)
+    return root / name

@@ -40,6 +40,14 @@ def srzoo_register_loss(register):  # misspelt: the whole plugin is refused, not
     register("typoloss2", lambda: None)
 ''')
 OLD_CORE = fakes.FakeDist("fake-oldcore", 'raise AssertionError("fake-oldcore must not be imported")\n', requires=("srzoo<0.1",))
+# Registers one name twice itself (a name another plugin has is no error: see test_names_and_limits.py).
+TWICE = fakes.FakeDist("fake-twice", fakes.HEADER + '''
+@hookimpl
+def srzoo_register_losses(register):
+    register("twicefine", lambda: None)
+    register("twice", lambda: None)
+    register("Twice", lambda: None)
+''')
 SWITCHED_OFF = fakes.FakeDist("fake-off", fakes.HEADER + '''
 @hookimpl
 def srzoo_register_generators(register):
@@ -73,8 +81,8 @@ CASES = {
     "unknown-hook-argument": Case((fakes.BAD_ARGUMENT,), "badarg", fakes.EXPECTED_ERRORS["badarg"], "gen=badarg loss=l1", ("badarg", "gen")),
     "entry-point-clash": Case((fakes.DUPE_A, fakes.DUPE_B), "dupe@fake-dupe-b", fakes.EXPECTED_ERRORS["dupe@fake-dupe-b"],
                               f"{TINY_SPEC} metric=dupe_b", ("dupe_b", "metric")),
-    "component-clash": Case((fakes.CLASH,), "clash", fakes.EXPECTED_ERRORS["clash"],
-                            TINY_SPEC.replace(") loss", ")+fakeclash_ok loss"), ("fakeclash_ok", "block")),
+    "duplicate-name": Case((TWICE,), "twice", "fake-twice 1.0 registers loss 'twice' twice (none of its components were registered)",
+                           f"{TINY_SPEC}+twicefine", ("twicefine", "loss")),
     "core-too-new": Case((OLD_CORE,), "oldcore", f"requires srzoo<0.1 but srzoo {CORE} is installed", "gen=oldgen loss=l1", ("oldgen", "gen")),
     "disabled": Case((SWITCHED_OFF,), "off", "disabled by SRZOO_DISABLED_PLUGINS", "gen=offgen loss=l1", ("offgen", "gen"),
                      status="disabled", env={"SRZOO_DISABLED_PLUGINS": "fake-off"}),

@@ -1,6 +1,8 @@
 """Spec fuzzing: whatever a user types, the parser and the resolver answer with a Spec or one
 SpecError (a caret under the bad part), never a traceback; printing a parsed spec and parsing it
-again gives the same tree.
+again gives the same tree. Numeric extremes (1e30, 1e-400, 10**400, inf, nan, digits that are not
+ASCII such as '١٢' or '²') in options and loss weights, taken as far as sizing the model, give an
+estimate or one error, never a hang (every meta build has a deadline).
 
 Default run: a few hundred examples per property (derandomised, so CI sees the same inputs). The
 big run, with fresh random inputs:
@@ -18,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from srzoo_core import PluginHost, SpecError, UsageError, parse, print_spec, resolve
+from srzoo_core import PluginHost, SpecError, UsageError, parse, print_spec, resolve, sizing
+from srzoo_core.build import size_generator
 from srzoo_core.spec import Spec
 from tests.reliability.common import error_count
 
@@ -26,6 +29,16 @@ BIG_RUN = "SRZOO_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("SRZOO_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not BIG_RUN,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+SIZING = settings(FUZZ, max_examples=max(1, EXAMPLES // 20))  # each example may build a model on the meta device
+
+# Numbers at and past the edges, as a user might type them (``1`` followed by 400 zeros is 10**400).
+EXTREMES = [
+    "1e30", "-1e30", "1e-400", "-1e-400", "1e308", "1e999", "inf", "-inf", "nan", "0", "-0", "-1", "0.0", "5e-324",
+    "1" + "0" * 400, "9" * 308, "9" * 309, str(2**63), str(2**64), "100000000", "100000", "1e+16", ".5e-3",
+    "١٢", "²", "٣٤", "𝟙", "१०", "0x10", "1_000", "1e", "+1", "--1",
+]
+NUMBERS = st.one_of(st.sampled_from(EXTREMES), st.integers(-4, 16).map(str), st.integers(10**5, 10**40).map(str),
+                    st.integers(-10**400, 10**400).map(str))
 
 # Specs the installed standard plugins resolve (checked below), in every spelling the grammar has.
 VALID = [
@@ -46,6 +59,7 @@ TOKENS = [
     "9" * 400, "1" + "0" * 330, "srresnet", "se", "multiscale", "unet", "patchgan", "lrcond", "vggstyle", "l1", "gan", "ssim",
     "vgg", "psnr", "blocks", "features", "weight", "space", "true", "false", "none", "y", "srgan", "losses", "\x00", "\x1b[31m",
     "é", "ß", "İ", "𝔤en", "\u202e", "\u2028", "\x85", "\x1c", "你好", "🙂", "\\", "#", "$", "~", "/", "-", "_",
+    *EXTREMES, "*l1", "*gan",
 ]
 WORD = re.compile(r"[A-Za-z_][\w\-]*|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\s+|.", re.DOTALL)
 ODD_CHARS = st.sampled_from(list("=+*,.:()'\"_- \t\n\x00\x7fé𝔤^") + ["\u2028", "9"])
@@ -97,14 +111,31 @@ def odd_values(draw) -> str:
         st.text().filter(lambda t: quote not in t).map(lambda t: f"{quote}{t}{quote}"),
         st.integers().map(str), st.floats().map(repr), st.integers(300, 5000).map(lambda n: "9" * n),
         st.sampled_from(["1e999", "-1e999", "nan", "inf", "1e-999", "0x10", "1_000", "++1", "1e", "true", "None", ""]),
+        NUMBERS,
     ))
     return head.format(value)
+
+
+# Specs with a number in each {} (options and loss weights), resolved and then sized.
+MODEL_TEMPLATES = [
+    "gen=srresnet(blocks={},features=8) loss={}*l1",
+    "gen=srresnet(features={}) gen.blocks={}",
+    "gen=srresnet(blocks=1,features=8)+se(reduction={}) loss=l1+{}*mse",
+    "gen=srresnet(blocks=1,features={})+multiscale loss=l1 loss.l1.weight={}",
+    "gen=unet(features={}) disc=patchgan(layers={}) loss=l1+0.01*gan",
+]
+
+
+@st.composite
+def extreme_models(draw) -> str:
+    template = draw(st.sampled_from(MODEL_TEMPLATES))
+    return template.format(*(draw(NUMBERS) for _ in range(template.count("{}"))))
 
 
 SPEC_TEXT = st.one_of(
     st.text(),  # any unicode, control characters included
     st.lists(st.sampled_from(TOKENS), max_size=24).map("".join),
-    mutated(), shuffled(), odd_values(),
+    mutated(), shuffled(), odd_values(), extreme_models(),
 )
 
 
@@ -170,6 +201,70 @@ def test_resolve_gives_a_resolved_spec_or_a_usage_error(text):
         assert resolve(canonical, installed_host()).canonical() == canonical
 
 
+@SIZING
+@given(extreme_models())
+@example("gen=srresnet(blocks=100000000,features=8) loss=1*l1")
+@example("gen=srresnet(features=100000) gen.blocks=" + "1" + "0" * 300)
+@example("gen=srresnet(blocks=1,features=" + "9" * 300 + ")+multiscale loss=l1 loss.l1.weight=1")
+def test_sizing_a_model_gives_an_estimate_or_one_usage_error(short_deadlines, text):
+    try:
+        resolved = resolve(text, installed_host())
+        estimate = size_generator(resolved, host=installed_host())
+    except SpecError as error:
+        check_error(error, text)
+    except UsageError as error:
+        assert error.exit_code == 2 and error.render().startswith("error: ")
+    else:
+        assert estimate.parameters > 0 and estimate.probe_shape is not None
+
+
+@pytest.fixture(scope="module")
+def short_deadlines():
+    """Short deadlines for meta builds (0.5 s for the quick try and 2 s in all, against 1 s and 30 s
+    in use), so a model too slow to size costs this suite seconds; hypothesis runs many examples
+    per test, so a function-scoped monkeypatch won't do. One model is sized first under the real
+    deadlines: the first meta forward pass in a process imports part of PyTorch's compiler."""
+    size_generator("gen=srresnet(blocks=1,features=8)", host=installed_host())
+    saved = sizing.QUICK_SECONDS, sizing.META_SECONDS
+    sizing.QUICK_SECONDS, sizing.META_SECONDS = 0.5, 2.0
+    yield
+    sizing.QUICK_SECONDS, sizing.META_SECONDS = saved
+
+
+EXTREME_SPECS = [
+    "gen=srresnet(blocks=100000000)",
+    "gen=srresnet(blocks=" + "1" + "0" * 30 + ")",
+    "gen=srresnet(blocks=1e30)",
+    "gen=srresnet(features=100000)",
+    "gen=srresnet(blocks=١٢)",
+    "gen=srresnet(blocks=²)",
+    "gen=srresnet loss=-1*l1",
+    "gen=srresnet loss=0*l1",
+    "gen=srresnet loss=1e-400*l1",
+    "gen=srresnet loss=inf*l1",
+    "gen=srresnet loss=nan*l1",
+    "gen=srresnet gen.blocks=1 gen.blocks=2",
+]
+
+
+def spec_command_error(capsys, text: str) -> str:
+    """``srzoo spec TEXT``: exit code 2, one error with one caret line, no traceback; its stderr."""
+    from srzoo_core.cli.app import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["spec", text])
+    out, err = capsys.readouterr()
+    assert stop.value.code == 2, (text, err)
+    assert error_count(err) == 1 and "Traceback" not in err + out, text
+    assert len([line for line in err.splitlines() if re.fullmatch(r"  +\^+", line)]) == 1, err
+    return err
+
+
+def test_numeric_extremes_at_the_command_line_give_one_message_with_a_caret(capsys):
+    for text in EXTREME_SPECS:
+        spec_command_error(capsys, text)
+
+
 BAD_SPECS = [
     "",
     "gen=srresnet(blocks=8",
@@ -188,18 +283,11 @@ BAD_SPECS = [
 
 
 def test_bad_specs_at_the_command_line_give_one_message_with_a_caret(capsys):
-    from srzoo_core.cli.app import main
-
     for text in BAD_SPECS:
-        with pytest.raises(SystemExit) as stop:
-            main(["spec", text])
-        out, err = capsys.readouterr()
-        assert stop.value.code == 2, (text, err)
+        err = spec_command_error(capsys, text)
         with pytest.raises(SpecError) as caught:
             resolve(text)
         assert err == caught.value.render() + "\n", text  # exactly what the error renders: nothing wrapped or lost
-        assert error_count(err) == 1 and "Traceback" not in err + out, text
-        assert len([line for line in err.splitlines() if re.fullmatch(r"  +\^+", line)]) == 1, err
 
 
 def test_a_long_bad_spec_is_echoed_on_one_line(capsys):

@@ -5,8 +5,8 @@ Physical diagnostics as metrics (score de-normalised fields, physical units): ``
 run's grid context through the optional ``setup(context)`` method (channel names, units, scale,
 latitudes, longitudes); ``mass`` also takes the LR input (``needs_lr``). See README.md.
 
-The output constraint ``conserve`` needs a ``constraint`` slot the core applies around every
-generator; until the core has it, :func:`register_constraint_blocks` is not hooked up.
+The output constraint ``conserve`` fills the ``constraint`` slot that the core applies around
+every generator (``gen=srresnet+conserve(mode=add)``).
 """
 
 from srzoo_core import hookimpl
@@ -51,11 +51,10 @@ def srzoo_register_metrics(register):
     )
 
 
-def register_constraint_blocks(register):
-    """Registers ``conserve`` in the ``constraint`` slot. Not a hook yet: the core has no such slot.
-    Once it has, call this from a ``srzoo_register_blocks`` hook implementation."""
+@hookimpl
+def srzoo_register_blocks(register):
     register(
         "conserve", f"{_GEO}.conserve:conserve", slot="constraint",
         description="Output constraint: the SR's scale x scale block means equal the LR input "
-                    "(Harder et al. 2022); mode add, mult or softmax (mult/softmax in physical units)",
+                    "(Harder et al. 2022); mode add, mult or softmax (mult/softmax in physical units); fits any generator",
     )

@@ -83,6 +83,14 @@ def prepare(sr: torch.Tensor, hr: torch.Tensor, name: str) -> tuple[torch.Tensor
     return sr.detach().to(torch.float64), hr.detach().to(torch.float64)
 
 
+def check_mask(mask: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
+    """The valid cells (bool, ``like``'s shape): True where the HR has data."""
+    if not isinstance(mask, torch.Tensor) or tuple(mask.shape) != tuple(like.shape):
+        raise ValueError(f"{name}: the mask must be a tensor of the fields' shape {tuple(like.shape)}, "
+                         f"got {tuple(mask.shape) if isinstance(mask, torch.Tensor) else type(mask).__name__}")
+    return mask.to(device=like.device, dtype=torch.bool)
+
+
 def channel_index(token: str, names: Sequence[str] | None, channels: int | None, name: str) -> int:
     """A channel named by its variable name (needs the context's channel names) or by its index
     (checked against ``channels`` when known)."""
@@ -110,6 +118,8 @@ class GeoMetric:
     higher_is_better = False
     best_at_zero = False
     needs_lr = False
+    takes_mask = True            # scores only the cells a mask marks valid (see compute_masked)
+    value_units: str | None = "data"  # the scored variable's unit
 
     def __init__(self) -> None:
         self.context = GridContext()
@@ -139,12 +149,18 @@ class GeoMetric:
             return {}
         return {"input_units": dict(zip(names or [f"ch{c}" for c in range(len(units))], units))}
 
-    def __call__(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    def __call__(self, sr: torch.Tensor, hr: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         sr, hr = prepare(sr, hr, self.name)
-        return self.compute(sr, hr)
+        if mask is None:
+            return self.compute(sr, hr)
+        return self.compute_masked(sr, hr, check_mask(mask, sr, self.name))
 
     def compute(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def compute_masked(self, sr: torch.Tensor, hr: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Scores over the valid cells only (a sample or channel without any: NaN)."""
+        raise ValueError(f"{self.name} cannot leave out missing cells")
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.options().items())

@@ -44,6 +44,8 @@ class ConserveBlockMeans(nn.Module):
         if mode not in MODES:
             raise ValueError(f"conserve: mode is one of {', '.join(MODES)}, not {mode!r}")
         self.scale, self.mode = scale, mode
+        # positivity is physical: the core then hands the constraint de-normalised tensors
+        self.physical_units = mode != "add"
 
     def extra_repr(self) -> str:
         return f"scale={self.scale}, mode={self.mode!r}"

@@ -32,6 +32,18 @@ def quantile_of_pixels(x: torch.Tensor, q: float) -> torch.Tensor:
     return values[..., low] + (values[..., high] - values[..., low]) * (position - low)
 
 
+def quantile_of_valid(x: torch.Tensor, valid: torch.Tensor, q: float) -> torch.Tensor:
+    """The q-quantile over the valid pixels of every sample and channel (NaN where none is)."""
+    values = torch.where(valid, x, torch.inf).flatten(2).sort(dim=-1).values  # valid values first
+    count = valid.flatten(2).sum(-1)
+    position = q * (count - 1).clamp_min(0).to(x.dtype)
+    low = position.floor().long()
+    high = torch.minimum(low + 1, (count - 1).clamp_min(0))
+    at = lambda index: values.gather(-1, index.unsqueeze(-1)).squeeze(-1)  # noqa: E731
+    level = at(low) + (at(high) - at(low)) * (position - low)
+    return torch.where(count > 0, level, torch.nan)
+
+
 class _ExtremeError(GeoMetric):
     def __init__(self, signed: bool):
         super().__init__()
@@ -43,6 +55,10 @@ class _ExtremeError(GeoMetric):
 
     def compute(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         difference = self.level(sr) - self.level(hr)
+        return difference if self.signed else difference.abs()
+
+    def compute_masked(self, sr: torch.Tensor, hr: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        difference = self.masked_level(sr, valid) - self.masked_level(hr, valid)
         return difference if self.signed else difference.abs()
 
 
@@ -62,6 +78,9 @@ class QuantileError(_ExtremeError):
     def level(self, x: torch.Tensor) -> torch.Tensor:
         return quantile_of_pixels(x, self.q)
 
+    def masked_level(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        return quantile_of_valid(x, valid, self.q)
+
 
 class MaximumError(_ExtremeError):
     name = "maxerr"
@@ -77,10 +96,19 @@ class MaximumError(_ExtremeError):
     def options(self) -> dict[str, Any]:
         return {"pool": self.pool, "signed": self.signed}
 
-    def level(self, x: torch.Tensor) -> torch.Tensor:
+    def pooled(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2] % self.pool or x.shape[-1] % self.pool:
             raise ValueError(f"maxerr: a {tuple(x.shape[-2:])} field does not split into {self.pool}x{self.pool} blocks")
-        return F.avg_pool2d(x, self.pool).amax(dim=(2, 3))
+        return F.avg_pool2d(x, self.pool)
+
+    def level(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pooled(x).amax(dim=(2, 3))
+
+    def masked_level(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The maximum over the blocks whose every cell is valid (NaN where none is)."""
+        whole = self.pooled(valid.to(x.dtype)) == 1
+        level = torch.where(whole, self.pooled(x), -torch.inf).amax(dim=(2, 3))
+        return torch.where(whole.any(dim=(2, 3)), level, torch.nan)
 
 
 def quantile(q: float = 0.99, signed: bool = False) -> QuantileError:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from srzoo_geo._context import GeoMetric, prepare
+from srzoo_geo._context import GeoMetric, check_mask, prepare
 
 
 def block_means(x: torch.Tensor, scale: int) -> torch.Tensor:
@@ -41,6 +41,7 @@ class MassViolation(GeoMetric):
             raise ValueError(f"mass: scale must be a whole number >= 1, not {scale!r}")
         self.reference, self.relative, self.scale = reference, bool(relative), scale
         self.needs_lr = reference == "lr"
+        self.value_units = "" if self.relative else "data"
         target = "lr" if reference == "lr" else "B(hr)"
         self.formula = f"mean|B(sr) - {target}|" + (f" / mean|{target}|" if relative else "") + ", B: scale x scale block means"
 
@@ -61,8 +62,10 @@ class MassViolation(GeoMetric):
         if given is not None and self.scale is not None and given != self.scale:
             raise ValueError(f"mass: scale={self.scale} but the run is x{given}; drop the option")
 
-    def __call__(self, sr: torch.Tensor, hr: torch.Tensor, lr: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(self, sr: torch.Tensor, hr: torch.Tensor, lr: torch.Tensor | None = None,
+                 mask: torch.Tensor | None = None) -> torch.Tensor:
         sr, hr = prepare(sr, hr, self.name)
+        valid = None if mask is None else check_mask(mask, sr, self.name)
         self.check_context()
         scale = self.block_size()
         coarse = block_means(sr, scale)
@@ -75,8 +78,12 @@ class MassViolation(GeoMetric):
             raise ValueError(f"mass: the LR is {tuple(lr.shape)}, but the x{scale} block means of SR are {tuple(coarse.shape)}")
         else:
             target = lr.detach().to(torch.float64)
-        violation = (coarse - target).abs().mean(dim=(2, 3))
-        return violation / target.abs().mean(dim=(2, 3)) if self.relative else violation
+        if valid is None:
+            violation = (coarse - target).abs().mean(dim=(2, 3))
+            return violation / target.abs().mean(dim=(2, 3)) if self.relative else violation
+        whole = (block_means(valid.to(sr.dtype), scale) == 1).to(sr.dtype)  # blocks whose every HR cell has data
+        violation = ((coarse - target).abs() * whole).sum(dim=(2, 3))
+        return violation / (target.abs() * whole).sum(dim=(2, 3)) if self.relative else violation / whole.sum(dim=(2, 3))
 
 
 def mass(reference: Literal["lr", "hr"] = "lr", relative: bool = True, scale: int | None = None) -> MassViolation:

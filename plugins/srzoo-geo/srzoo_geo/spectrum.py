@@ -66,6 +66,8 @@ def log_spectral_ratio(p_sr: torch.Tensor, p_hr: torch.Tensor) -> torch.Tensor:
 
 class RAPSD(GeoMetric):
     name = "rapsd"
+    takes_mask = False  # a spectrum needs whole fields: no mask
+    value_units = "dB"
     formula = "sqrt(mean_k (10 log10(P_sr(k) / P_hr(k)))^2) dB over kmin <= k/k_Nyquist <= kmax"
 
     def __init__(self, kmin: float, kmax: float):

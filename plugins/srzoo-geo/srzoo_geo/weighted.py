@@ -77,6 +77,11 @@ class WeightedRMSE(GeoMetric):
         weights = latitude_weights(self.latitudes(sr.shape[-2])).to(sr.device).view(-1, 1)
         return (weights * (sr - hr).pow(2)).mean(dim=(2, 3)).sqrt()
 
+    def compute_masked(self, sr: torch.Tensor, hr: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The weighted mean over the valid cells: sum L(i) e^2 / sum L(i), both over them."""
+        weights = latitude_weights(self.latitudes(sr.shape[-2])).to(sr.device).view(-1, 1) * valid
+        return ((weights * (sr - hr).pow(2)).sum(dim=(2, 3)) / weights.sum(dim=(2, 3))).sqrt()
+
 
 def wrmse(lat_first: float | None = None, lat_last: float | None = None) -> WeightedRMSE:
     """cos(latitude)-weighted RMSE per sample and channel, in physical units (WeatherBench);

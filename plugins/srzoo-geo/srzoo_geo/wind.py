@@ -110,13 +110,27 @@ class WindError(GeoMetric):
             channel_index(token, names, None if names is None else len(names), self.name)
         check_coordinates(self.context.latitude, self.context.longitude, self.north)
 
-    def compute(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    @property
+    def value_units(self) -> str | None:
+        return "s-1" if self.context.latitude is not None else None  # per grid cell: not a unit
+
+    def error(self, sr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         names = self.context.channel_names
         iu, iv = (channel_index(t, names, sr.shape[1], self.name) for t in self.pair)
         grid = stencil(sr.shape[-2], sr.shape[-1], self.context.latitude, self.context.longitude, self.north, sr.device)
         apply = getattr(grid, self.operator)
-        error = apply(sr[:, iu], sr[:, iv]) - apply(hr[:, iu], hr[:, iv])
-        return error.pow(2).mean(dim=(-2, -1)).sqrt()
+        return apply(sr[:, iu], sr[:, iv]) - apply(hr[:, iu], hr[:, iv]), (iu, iv)
+
+    def compute(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        return self.error(sr, hr)[0].pow(2).mean(dim=(-2, -1)).sqrt()
+
+    def compute_masked(self, sr: torch.Tensor, hr: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Over the interior points whose stencil (the point and its four neighbours) has u and v."""
+        error, (iu, iv) = self.error(sr, hr)
+        both = valid[:, iu] & valid[:, iv]
+        inner = both[..., 1:-1, 1:-1] & both[..., 2:, 1:-1] & both[..., :-2, 1:-1] & both[..., 1:-1, 2:] & both[..., 1:-1, :-2]
+        squared = torch.where(inner, error, 0.0).pow(2).sum(dim=(-2, -1))
+        return (squared / inner.sum(dim=(-2, -1))).sqrt()
 
 
 class DivergenceError(WindError):

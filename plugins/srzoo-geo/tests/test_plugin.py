@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import srzoo_geo
 import torch
 from srzoo_geo.conserve import conserve
 from srzoo_geo.spectrum import rapsd
@@ -79,10 +78,8 @@ def test_setup_checks_the_context():
         metric.setup(["u10"])
 
 
-def test_the_constraint_registration_waits_for_its_slot():
-    calls = []
-    srzoo_geo.register_constraint_blocks(lambda name, factory, **kw: calls.append((name, factory, kw)))
-    [(name, factory, kw)] = calls
-    assert (name, kw["slot"]) == ("conserve", "constraint")
-    module, _, attr = factory.partition(":")
-    assert getattr(__import__(module, fromlist=[attr]), attr) is conserve
+def test_conserve_fills_the_constraint_slot_of_any_generator(host):
+    info = host.registry.get("conserve", "block")
+    assert info.slot == "constraint" and info.provider.dist == "srzoo-geo" and isinstance(info.factory, str)
+    assert info.resolve() is conserve
+    assert not conserve(4).physical_units and conserve(4, "softmax").physical_units
