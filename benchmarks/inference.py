@@ -97,11 +97,12 @@ def _spawn(case: dict[str, Any]) -> dict[str, Any]:
 def run(models: dict[str, str] | None = None, sizes: tuple[int, ...] = (128, 256, 512), rounds: int = 3, train_iters: int = 40,
         speed_size: int = 128, seam_size: int = 256, seam_tile: int = 160, memory_size: int = 256, big_size: int = 4096,
         big_spec: str = "gen=srresnet(blocks=2,features=16)", big_budget: str = "2GiB", onnx_size: int = 128,
+        batch_size: int = 256, batch_tiles: tuple[int, ...] = (64, 96),
         device: str = "cpu", verbose: bool = True, **_ignored: Any) -> dict[str, Any]:
     """Every part; returns the figures (``markdown(report)`` renders them)."""
     import torch
 
-    from benchmarks.inference_speed import onnx_rows, speed_rows, tiling_rows
+    from benchmarks.inference_speed import onnx_rows, speed_rows, tile_batch_rows, tiling_rows
     from srzoo_core.training.inference import AUTO_PRECISION
 
     models = dict(models or MODELS)
@@ -124,6 +125,8 @@ def run(models: dict[str, str] | None = None, sizes: tuple[int, ...] = (128, 256
     report["precision"]["default"] = choose_default(report["precision"]["rows"], speed)
     say("default path vs untiled")
     report["tiling"] = {"sizes": list(sizes), "rows": tiling_rows(plain, tuple(sizes), rounds)}
+    say("tiles per pass")
+    report["tile_batch"] = {"model": "srresnet", "rows": tile_batch_rows(plain["srresnet"], batch_size, batch_tiles, rounds)}
     say("seams")
     report["seams"] = {"rows": seam_rows(built, seam_size, seam_tile)}
     say("peak memory (fresh processes)")

@@ -43,6 +43,13 @@ def tiling_markdown(t: dict[str, Any]) -> list[str]:
                      "probe (s)"], rows)]
 
 
+def tile_batch_markdown(b: dict[str, Any]) -> list[str]:
+    rows = [[f"{r['size']}²", r["tile"], r["tiles"], r["batch"], f"{r['batched_s']:.2f}", f"{r['single_s']:.2f}", f"{r['speedup']:.2f}×"]
+            for r in b["rows"]]
+    return [f"**Forced small tiles, several per pass** ({b['model']}, `--tile N`): srzoo's batching against one tile per pass:", "",
+            *_table(["LR", "tile", "tiles", "per pass", "batched (s)", "one by one (s)", "speed-up"], rows)]
+
+
 def seams_markdown(s: dict[str, Any]) -> list[str]:
     rows = [[f"{r['model']} ({r['weights']})", r["receptive_field"] or "—", r["overlap"], r["tile"], r["tiles"],
              f"{r['max_abs_diff']:.2e}", f"{r['output_std']:.3g}", f"{100 * r['share_of_std']:.3f} %"] for r in s["rows"]]
@@ -100,5 +107,5 @@ def markdown(r: dict[str, Any]) -> str:
             f"are paired per round). srresnet and rrdbnet briefly trained ({r['train_iters']} steps), the others random init. "
             f"srzoo's `AUTO_PRECISION`: {r['auto_precision']}.")
     parts = [[head], precision_markdown(r["precision"]), speed_markdown(r["speed"]), tiling_markdown(r["tiling"]),
-             seams_markdown(r["seams"]), memory_markdown(r["memory"]), big_markdown(r["big"]), onnx_markdown(r["onnx"])]
+             tile_batch_markdown(r["tile_batch"]), seams_markdown(r["seams"]), memory_markdown(r["memory"]), big_markdown(r["big"]), onnx_markdown(r["onnx"])]
     return "\n\n".join("\n".join(p) for p in parts)

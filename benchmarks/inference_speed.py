@@ -130,3 +130,28 @@ def onnx_rows(models: dict[str, nn.Module], size: int, rounds: int) -> dict[str,
                          "ort_vs_fp32": paired_ratio(runs["pytorch fp32 NCHW"], runs["onnxruntime"]),
                          "ort_vs_default": paired_ratio(runs["pytorch default"], runs["onnxruntime"])})
     return {"size": size, "rows": rows}
+
+
+def tile_batch_rows(generator: nn.Module, size: int, tiles: tuple[int, ...], rounds: int) -> list[dict[str, Any]]:
+    """Forced tiles several per pass (srzoo's default below 128² px) against one per pass."""
+    from srzoo_core.training import inference
+
+    x = _input(size)
+    rows = []
+    for tile in tiles:
+        info: dict[str, Any] = {}
+        default = inference.MAX_TILE_BATCH
+
+        def one_by_one(tile: int = tile) -> Any:
+            inference.MAX_TILE_BATCH = 1
+            try:
+                return inference.upscale_tiled(generator, x, SCALE, tile=tile)
+            finally:
+                inference.MAX_TILE_BATCH = default
+
+        runs = _compare({"batched": lambda tile=tile: inference.upscale_tiled(generator, x, SCALE, tile=tile, info=info),
+                         "one by one": one_by_one}, rounds)
+        rows.append({"size": size, "tile": tile, "tiles": info["tiles"], "batch": info["batch"],
+                     "batched_s": summary(runs["batched"])["median"], "single_s": summary(runs["one by one"])["median"],
+                     "speedup": paired_ratio(runs["one by one"], runs["batched"])})
+    return rows

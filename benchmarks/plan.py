@@ -37,7 +37,8 @@ class Plan:
     # benchmarks.inference.run's options: srresnet-16, rrdbnet-8 (as in training), span, swinir lightweight
     inference: dict[str, Any] = field(default_factory=lambda: {
         "sizes": (128, 256, 512), "rounds": 3, "train_iters": 40, "speed_size": 128, "seam_size": 256, "seam_tile": 160,
-        "memory_size": 256, "big_size": 4096, "big_budget": "2GiB", "onnx_size": 128})
+        "memory_size": 256, "big_size": 4096, "big_budget": "2GiB", "onnx_size": 128, "batch_size": 256,
+        "batch_tiles": (64, 96)})
     gpu_steps: int = 20
     gpu_rounds: int = 3
 
@@ -60,7 +61,8 @@ def make_plan(name: str) -> Plan:
         return Plan(name="quick", rounds=3, steps=2, warm=1, rrdb_blocks=4, rrdb_rounds=2, rrdb_steps=1, peak_reps=2, grid_steps=3,
                     batches=(4, 16, 32), patches=(48, 96, 144), scaling_reps=1, dist_iters=5, startup_runs=3,
                     inference={"sizes": (64, 128, 256), "rounds": 2, "train_iters": 10, "speed_size": 96, "seam_size": 192,
-                               "seam_tile": 144, "memory_size": 128, "big_size": 2048, "big_budget": "1GiB", "onnx_size": 96},
+                               "seam_tile": 144, "memory_size": 128, "big_size": 2048, "big_budget": "1GiB", "onnx_size": 96,
+                               "batch_size": 128, "batch_tiles": (48,)},
                     gpu_steps=10, gpu_rounds=2)
     if name == "smoke":
         return Plan(name="smoke", rounds=2, steps=1, warm=1, batch=2, patch=24, blocks=1, rrdb_blocks=1, rrdb_rounds=2,
@@ -68,7 +70,8 @@ def make_plan(name: str) -> Plan:
                     scaling_reps=1, dist_iters=4, startup_runs=1,
                     inference={"models": SMOKE_MODELS, "sizes": (24, 32, 48), "rounds": 1, "train_iters": 1, "speed_size": 24,
                                "seam_size": 64, "seam_tile": 48, "memory_size": 32, "big_size": 128,
-                               "big_spec": "gen=srresnet(blocks=1,features=8)", "big_budget": "64MiB", "onnx_size": 24},
+                               "big_spec": "gen=srresnet(blocks=1,features=8)", "big_budget": "64MiB", "onnx_size": 24,
+                               "batch_size": 48, "batch_tiles": (24,)},
                     gpu_steps=3, gpu_rounds=2)
     raise ValueError(f"unknown plan {name!r}")
 

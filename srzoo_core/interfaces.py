@@ -70,10 +70,15 @@ Metrics
 
 Degradations (kind ``deg``)
     ``factory(**options)`` → object with ``modalities: tuple[str, ...]`` (the modalities it
-    makes sense for) and ``__call__(image, *, scale, generator) -> (image, params)``: ``image``
-    is one ``(C, H, W)`` float tensor, all randomness is drawn from the ``torch.Generator`` it is
-    given (seeded per sample by the data layer), and ``params`` (JSON-serialisable) records what
-    was drawn.
+    makes sense for), ``output_size`` (``"same"``, ``"any"`` — changes the size at random — or
+    ``"target"`` — ends at the LR size), ``needs_target: bool``, ``modality_error(name) -> str |
+    None`` (the full refusal sentence for data it cannot degrade) and ``__call__(image, *, scale,
+    generator, target_size=None) -> (image, params)``: ``image`` is one ``(C, H, W)`` float tensor
+    (photos in [0, 1], grids in physical units), ``target_size`` the chain's final LR size, all
+    randomness is drawn from the ``torch.Generator`` given (seeded per sample by the data layer
+    from the run seed, the epoch and the sample index), and ``params`` (JSON-serialisable) records
+    what was drawn. In a chain (``deg=blur+resize+noise+jpeg+resize(final=true)``) the last term
+    whose ``output_size`` is not ``"same"`` must be a ``"target"`` term.
 
 Data sources (kind ``datasource``)
     ``factory()`` → object with ``accepts(location: str) -> bool`` (cheap: a scheme, a suffix, a

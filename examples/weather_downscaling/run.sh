@@ -15,7 +15,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 SRZOO=${SRZOO:-$(command -v srzoo || echo "$here/../../.venv/bin/srzoo")}
 BASE=${BASE:-"gen=srresnet(blocks=8) disc=patchgan loss=l1+ssim+0.01*gan"}
 DATA=${DATA:-}
-PYTHON=${PYTHON:-$(head -1 "$SRZOO" | sed 's/^#!//')}   # the interpreter srzoo is installed in
 SEEDS=${SEEDS:-3}
 ITERS=${ITERS:-20}
 BATCH=${BATCH:-8}
@@ -39,10 +38,14 @@ done
 # validate on its last ten days, and score the physical diagnostics too.
 if [ -z "$DATA" ]; then
   sample="$(dirname "$OUT")/era5_like.nc"
-  mkdir -p "$(dirname "$OUT")"
-  [ -f "$sample" ] || "$PYTHON" "$here/make_sample.py" "$sample" --times 240
+  if [ "$print_only" = no ] && [ ! -f "$sample" ]; then
+    python=${PYTHON:-$(head -1 "$SRZOO" | sed 's/^#!//')}   # the interpreter srzoo is installed in
+    case "$python" in *python*) ;; *) python=python3 ;; esac
+    mkdir -p "$(dirname "$OUT")"
+    "$python" "$here/make_sample.py" "$sample" --times 240
+  fi
   DATA="$sample:vars=t2m,u10:split=time:2019-04-21"
-  case "$BASE" in *metric=*) ;; *) BASE="$BASE metric=wrmse+quantile(q=0.99)+rapsd+mass" ;; esac
+  case "$BASE" in *metric=*) ;; *) BASE="$BASE metric=wrmse+quantile(q=0.999)+rapsd+mass" ;; esac
 fi
 
 # Baseline, +se, +multiscale, +se+multiscale: SEEDS runs each, in $OUT/<arm>/seed<k>.

@@ -20,7 +20,8 @@ from srzoo_core.spec.resolve import ResolvedSpec, resolve
 
 BASELINE = "baseline"
 ADD_HINT = "write --add ROLE:TERM, e.g. --add gen:se, --add gen:se(reduction=8) or --add loss:0.1*vgg"
-SWAP_HINT = "write --swap ROLE:OLD=NEW, e.g. --swap loss:l1=charbonnier"
+SWAP_HINT = ("write --swap ROLE:OLD=NEW, e.g. --swap loss:l1=charbonnier, or --swap ROLE:NEW to replace the whole "
+             "role, e.g. --swap deg:realesrgan")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=@,-]+")
 
 
@@ -36,7 +37,9 @@ class Change:
     def label(self) -> str:
         """Folder-safe, readable: ``se``, ``se.reduction=8``, ``vgg@0.1``, ``l1=charbonnier``."""
         label = _term_label(self.term)
-        return f"{self.old}={label}" if self.kind == "swap" else label
+        if self.kind != "swap":
+            return label
+        return f"{self.old}={label}" if self.old else f"{self.role}={label}"
 
     def as_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind, "role": self.role, "text": self.text, "label": self.label}
@@ -54,6 +57,9 @@ class Change:
                 raise UsageError(f"{flag}: {self.role}= already has {self.term.name!r}",
                                  hint=f"to change its options or weight, use --swap {self.role}:{self.term.name}={print_term_text(self.term)}")
             role.terms.append(copy.deepcopy(self.term))
+            return
+        if self.old is None:  # --swap ROLE:NEW: the role becomes this one term
+            spec.roles[self.role] = Role(self.role, [copy.deepcopy(self.term)])
             return
         names = [t.name for t in role.terms] if role else []
         if self.old not in names:
@@ -106,7 +112,7 @@ def _role_of(text: str, flag: str, hint: str) -> tuple[str, str]:
     if role not in ROLES:
         close = difflib.get_close_matches(role, ROLES, n=1, cutoff=0.5)
         more = f"did you mean {close[0]}:{rest}? " if close else ""
-        raise UsageError(f"{flag} {text!r}: unknown role {role!r}", hint=more + "the roles are gen, disc, loss and metric")
+        raise UsageError(f"{flag} {text!r}: unknown role {role!r}", hint=more + "the roles are " + ", ".join(ROLES))
     return role, rest
 
 
@@ -133,8 +139,11 @@ def parse_add(text: str) -> Change:
 def parse_swap(text: str) -> Change:
     role, rest = _role_of(text, "--swap", SWAP_HINT)
     old, sep, new = rest.partition("=")
-    if not sep or not old.strip() or not new.strip() or "(" in old:
-        raise UsageError(f"--swap {text!r}: expected ROLE:OLD=NEW", hint=SWAP_HINT)
+    if not sep or "(" in old:  # no OLD=: the whole role is replaced (an '=' inside options is not OLD=)
+        term = _one_term(role, rest, "--swap", text, text.index(":") + 1)
+        return Change("swap", role, term, text)
+    if not old.strip() or not new.strip():
+        raise UsageError(f"--swap {text!r}: expected ROLE:OLD=NEW or ROLE:NEW", hint=SWAP_HINT)
     old_name = old.strip().split("*")[-1].lower().replace("-", "_")  # loss:0.01*gan=… names the term gan
     term = _one_term(role, new, "--swap", text, text.index("=") + 1)
     return Change("swap", role, term, text, old=old_name)

@@ -176,6 +176,10 @@ class _Resolver:
             schema = {p.name: p for p in info.params}
         except RegistryError as exc:
             raise self.fail(exc.message, term.name_span, hint=exc.hint) from None
+        except SystemExit as exc:  # its module exits while being imported: the plugin's bug, and no reason to stop here
+            code = "" if exc.code is None else repr(exc.code)
+            raise self.fail(f"{KIND_NOUNS[info.kind]} {info.name!r} from {info.provider} cannot be loaded: importing it called "
+                            f"sys.exit({code})", term.name_span, hint=f"this is a bug in {info.provider}; 'srzoo plugins' shows every plugin") from None
         values: dict[str, Any] = {}
         for key, value in term.params.items():
             if key in CONTEXT_PARAMS[info.kind] and key not in schema:
@@ -222,7 +226,8 @@ class _Resolver:
             block = self.resolved(term, role, "block")
             slot = block.info.slot
             if slot not in available:
-                where = f"its slots are: {', '.join(available)}" if available else "it has no slots"
+                own = [s for s in available if s not in GENERATOR_OUTPUT_SLOTS]  # every generator has those: no news
+                where = f"its slots are: {', '.join(own)}" if own else "it has no slots"
                 raise self.fail(f"block {block.name!r} fills slot {slot!r}, which {KIND_NOUNS[role]} {head.name!r} does not have",
                                 term.name_span, hint=where)
             if slot in filled:

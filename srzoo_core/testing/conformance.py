@@ -124,7 +124,7 @@ def run_checks(info: ComponentInfo, **options: Any) -> Recorder:
         params = factory_options(info, options)
     except UsageError:  # the caller's mistake, not the component's
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that exits while importing fails its load check
         rec.fail("load", describe_exception(exc))
         return rec
     with torch.random.fork_rng(devices=[]), torch.enable_grad(), _one_thread():

@@ -218,14 +218,21 @@ def build_checkpoint_generator(description: Any, host: Any, path: Path | str) ->
     from srzoo_core.registry.catalogue import install_hint
     from srzoo_core.spec.resolve import resolve
 
+    from srzoo_core.spec import parse
+
     host = host or get_host()
+    recorded = {}
     for record in description.generator_components():
-        if host.registry.find(record.name, record.kind) is None:
+        if not any(c.provider.plugin == record.plugin for c in host.registry.candidates(record.name, record.kind)):
             noun = "generator" if record.kind == "gen" else record.kind
             raise CheckpointError(f"{path} needs {noun} {record.name!r} from {record.dist} {record.version} "
                                   f"(plugin {record.plugin!r}), which is not installed", hint=install_hint(record.dist))
+        recorded[record.name] = record.plugin
+    spec = parse(description.role_spec("gen"))
+    for term in spec.roles["gen"].terms:  # the plugins it was trained with, even if another now shares a name
+        term.scope = term.scope or recorded.get(term.name)
     try:
-        resolved = resolve(description.role_spec("gen"), host)
+        resolved = resolve(spec, host)
     except SpecError as exc:
         raise CheckpointError(f"{path} cannot be rebuilt: {exc.message}", hint=exc.hint) from None
     # A generator option ``weights`` names a file of initial weights (rrdbnet's published .pth):

@@ -40,7 +40,8 @@ def test_weather_script_plans_four_arms_times_three_seeds_with_the_same_options(
     runs = [shlex.split(line) for line in result.stdout.splitlines() if line.startswith("srzoo train ")]
     assert len(runs) == 12
     specs = {r[2] for r in runs}
-    assert specs == {f"gen=srresnet(blocks=8){b} disc=patchgan loss=l1+ssim+0.01*gan" for b in ("", "+se", "+multiscale", "+se+multiscale")}
+    assert specs == {f"gen=srresnet(blocks=8){b} disc=patchgan loss=l1+ssim+0.01*gan metric=wrmse+quantile(q=0.999)+rapsd+mass"
+                     for b in ("", "+se", "+multiscale", "+se+multiscale")}
     assert sorted(r[r.index("--seed") + 1] for r in runs) == sorted(["0", "1", "2"] * 4)
 
     def shared(r: list[str]) -> list[str]:
@@ -48,7 +49,7 @@ def test_weather_script_plans_four_arms_times_three_seeds_with_the_same_options(
         return [w for i, w in enumerate(r[3:]) if w not in drop and r[3:][i - 1] not in drop]
 
     assert len({tuple(shared(r)) for r in runs}) == 1
-    assert ["--data", "synthetic-grid"] == shared(runs[0])[:2]
+    assert ["--data", f"{tmp_path}/era5_like.nc:vars=t2m,u10:split=time:2019-04-21"] == shared(runs[0])[:2]  # the generated sample
 
 
 def test_natural_images_script_options():

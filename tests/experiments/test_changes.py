@@ -86,14 +86,25 @@ def test_term_syntax_error_points_into_the_change():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("loss:l1", "--swap 'loss:l1': expected ROLE:OLD=NEW"),
-    ("loss:=mse", "expected ROLE:OLD=NEW"),
-    ("loss:l1=", "expected ROLE:OLD=NEW"),
+    ("loss:=mse", "expected ROLE:OLD=NEW or ROLE:NEW"),
+    ("loss:l1=", "expected ROLE:OLD=NEW or ROLE:NEW"),
 ])
 def test_bad_swap_syntax(text, message):
     with pytest.raises(UsageError) as caught:
         parse_swap(text)
     assert message in caught.value.render()
+
+
+def test_swap_without_old_replaces_the_whole_role():
+    from srzoo_core.spec import parse
+
+    spec = parse("gen=srresnet loss=l1+0.01*gan disc=patchgan deg=blur+resize(final=true)")
+    change = parse_swap("deg:realesrgan")
+    change.apply(spec)
+    assert [t.name for t in spec.roles["deg"].terms] == ["realesrgan"] and change.label == "deg=realesrgan"
+    bare = parse("gen=srresnet")
+    parse_swap("deg:bicubic").apply(bare)
+    assert [t.name for t in bare.roles["deg"].terms] == ["bicubic"]
 
 
 def test_swap_of_a_missing_term_names_the_ones_there():

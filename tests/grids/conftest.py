@@ -17,3 +17,15 @@ def netcdf(tmp_path):
         return tmp_path / name, ds
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def grad_mode_restored():
+    """Every test here starts with autograd on and leaves it as it found it: a generator build
+    interrupted by the meta-device deadline inside a factory's ``torch.no_grad()`` can leave it
+    off (reported); a later training test must not inherit that."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    yield
+    torch.set_grad_enabled(True)

@@ -30,7 +30,11 @@ def srzoo_register_blocks(register):
 @hookimpl
 def srzoo_register_discriminators(register):
     register("badlogits", bad_logits)
-''', extra_modules={"fake_contracts_impl": '''
+
+@hookimpl
+def srzoo_register_losses(register):
+    register("exitsonimport", "fake_contracts_exits:make")
+''', extra_modules={"fake_contracts_exits": "import sys\nsys.exit(5)\n", "fake_contracts_impl": '''
 import sys
 from torch import nn
 
@@ -99,6 +103,14 @@ EXPECTED = {
 KINDS = {"block": "block", "disc": "discriminator", "gen": "generator"}
 
 
+def test_a_component_whose_module_exits_on_import_is_one_message(contracts, cli):
+    text = "gen=srresnet loss=exitsonimport"
+    code, out, err = cli("spec", text)
+    assert (code, err) == (2, "error: loss 'exitsonimport' from fake-contracts 1.0 cannot be loaded: importing it called sys.exit(5)\n"
+                              f"  {text}\n" + " " * (2 + text.index("exits")) + "^" * len("exitsonimport") + "\n"
+                              "hint: this is a bug in fake-contracts 1.0; 'srzoo plugins' shows every plugin\n"), err
+
+
 @pytest.fixture
 def contracts(plugin_env, fake_site):
     plugin_env.setenv("SRZOO_PLUGINS", "srgan,losses,metrics,contracts")
@@ -150,4 +162,5 @@ def test_the_conformance_kit_reports_the_same_cases_and_never_crashes(fake_site)
     assert failures[("fwdraises", "output size")] == "raised TypeError: forward() got an unexpected tensor"
     assert failures[("fwdexits", "output size")] == "called sys.exit(4)"
     assert failures[("badlogits", "logits")].startswith("1 channel, 32×32: output (2, 3, 32, 32), expected logits")
+    assert failures[("exitsonimport", "load")] == "called sys.exit(5)"
     assert "fake_contracts" in sys.modules  # the kit ran in this process: sys.exit never left it
