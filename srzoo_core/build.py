@@ -166,8 +166,8 @@ def _constrained(generator: Any, term: ResolvedTerm, scale: int, normaliser: Any
     if optional_attribute(module, "block", "physical_units"):
         if normaliser is None:
             raise UsageError(f"{term.canonical()} works in physical units, but the generator is being built without the "
-                             "data's normalisation", hint="train it with srzoo train, or pass normaliser= to build_generator; "
-                             "mode=add works on normalised data")
+                             "data's normalisation", hint="pass normaliser= (the data's) to build_generator, as srzoo train and "
+                             "checkpoint loading do; mode=add works on normalised data")
         if getattr(normaliser, "kind", "zscore") != "unit":
             affine = (list(normaliser.mean), list(normaliser.std))
     return __getattr__("ConstrainedGenerator")(generator, module, affine)
@@ -245,6 +245,9 @@ def build_losses(spec: ResolvedSpec | Spec | str, host: PluginHost | None = None
         role = getattr(module, "role", None)
         if role not in LOSS_ROLES:
             raise broken(term, f"declares role {role!r}; expected one of {', '.join(LOSS_ROLES)}")
+        if (role == "adversarial") != term.info.adversarial:
+            raise broken(term, f"has role {role!r} but was registered {'with' if term.info.adversarial else 'without'} "
+                               "requires=('disc',); an adversarial loss needs both, any other neither")
         terms.append(LossTerm(term.name, term.weight, module, role))
     return terms
 

@@ -319,7 +319,7 @@ def test_adversarial_loss_with_reversed_direction_fails():
     backwards, nodisc = sorted(lines)
     assert backwards.startswith("[loss backwards] direction: discriminator_loss is ")
     assert backwards.endswith(" for the reverse: it must be lower when the discriminator is right")
-    assert nodisc.startswith("[loss nodisc] role: an adversarial loss must be registered with requires=('disc',)")
+    assert nodisc.startswith("[loss nodisc] role: an adversarial loss (role 'adversarial') is registered with requires=('disc',)")
 
 
 def test_metric_whose_direction_contradicts_higher_is_better_fails():

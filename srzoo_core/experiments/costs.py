@@ -103,7 +103,7 @@ def default_cost(info: Any, channels: int = 3, size: int = DESCRIBE_SIZE) -> dic
     scale = 4 if not info.scales or 4 in info.scales else max(info.scales)
     text = f"{info.kind}={qualified(info)}"
     if info.kind == "disc":  # a discriminator resolves only with a loss that uses it
-        adversarial = [c for c in get_registry().list("loss") if "disc" in c.requires]
+        adversarial = [c for c in get_registry().list("loss") if c.adversarial]
         if not adversarial:
             return None
         text += f" loss={qualified(adversarial[0])}"

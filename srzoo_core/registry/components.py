@@ -142,6 +142,12 @@ class ComponentInfo:
                 raise RegistryError(f"{what} of {self.name!r} must be a callable or a 'module:attr' string, not {target!r}")
 
     @property
+    def adversarial(self) -> bool:
+        """The one declaration that a loss is adversarial: registered with ``requires=("disc",)``
+        (its module's ``role`` must then be ``"adversarial"``; the build checks they agree)."""
+        return self.kind == "loss" and "disc" in self.requires
+
+    @property
     def qualified_name(self) -> str:
         return f"{self.provider.plugin}:{self.name}"
 

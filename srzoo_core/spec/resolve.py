@@ -101,7 +101,7 @@ class ResolvedSpec:
 
     @property
     def adversarial(self) -> bool:
-        return any("disc" in t.info.requires for t in self.losses)
+        return any(t.info.adversarial for t in self.losses)
 
     def __str__(self) -> str:
         return self.canonical()
@@ -296,7 +296,7 @@ class _Resolver:
                     raise self.fail(f"{KIND_NOUNS[term.info.kind]} {term.name!r} needs {needed}=…", term.term.span,
                                     hint=f"add {a_noun(needed)}, e.g. {needed}={example}; 'srzoo list {needed}' shows them all")
         if out.disc and not out.adversarial:
-            adversarial = [c.name for c in self.registry.list("loss") if "disc" in c.requires] or ["gan"]
+            adversarial = [c.name for c in self.registry.list("loss") if c.adversarial] or ["gan"]
             raise self.fail(f"disc={out.disc.name} is given but no loss uses it", self.spec.roles["disc"].span,
                             hint=f"add an adversarial loss, e.g. loss=l1+0.01*{adversarial[0]}, or drop disc=")
 

@@ -60,8 +60,8 @@ def loss(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], params
     role = getattr(module, "role", None)
     with rec.check("role"):
         require(role in LOSS_ROLES, f"role is {role!r}; expected one of {', '.join(LOSS_ROLES)}")
-        require(role != "adversarial" or "disc" in info.requires,
-                "an adversarial loss must be registered with requires=('disc',), so a spec using it gets a discriminator")
+        require((role == "adversarial") == info.adversarial,
+                "an adversarial loss (role 'adversarial') is registered with requires=('disc',), and only it, so a spec using it gets a discriminator")
     if role == "adversarial":
         _adversarial(rec, module)
     elif role in LOSS_ROLES:

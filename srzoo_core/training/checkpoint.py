@@ -241,4 +241,7 @@ def build_checkpoint_generator(description: Any, host: Any, path: Path | str) ->
         if term is not None:
             term.params.pop(INITIAL_WEIGHTS_OPTION, None)
     channels = len(description.channels)
-    return build_generator(resolved, in_channels=channels, out_channels=channels, scale=description.scale)
+    from srzoo_core.data import Normaliser  # a constraint in physical units (conserve(mode=mult)) needs the run's
+
+    normaliser = Normaliser.from_state(description.normaliser) if description.normaliser else None
+    return build_generator(resolved, in_channels=channels, out_channels=channels, scale=description.scale, normaliser=normaliser)

@@ -78,7 +78,8 @@ class Trainer:
             torch.use_deterministic_algorithms(True)
         self.placement = choose(cfg.device, cfg.precision, cfg.channels_last, self.dist.local_rank)
         channels = self.data.channels
-        self.generator = self.placement.prepare(build_generator(self.spec, in_channels=channels, out_channels=channels, scale=cfg.scale))
+        self.generator = self.placement.prepare(build_generator(self.spec, in_channels=channels, out_channels=channels, scale=cfg.scale,
+                                                                normaliser=self.data.normaliser))  # a physical-units constraint
         disc = build_discriminator(self.spec, in_channels=channels)
         self.disc = self.placement.prepare(disc) if disc is not None else None
         self.losses = [self._place_loss(t) for t in build_losses(self.spec)]
