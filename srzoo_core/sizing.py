@@ -55,8 +55,14 @@ class _Deadline(TorchFunctionMode):
 def on_meta(seconds: float | None = None) -> Iterator[None]:
     """Tensors made inside are shapes only; raises :class:`OverDeadline` after ``seconds``
     (default :data:`META_SECONDS`)."""
-    with torch.device("meta"), _Deadline(META_SECONDS if seconds is None else seconds):
-        yield
+    grad = torch.is_grad_enabled()
+    try:
+        with torch.device("meta"), _Deadline(META_SECONDS if seconds is None else seconds):
+            yield
+    finally:
+        # the deadline may fire inside a factory's ``with torch.no_grad():`` exit, before it restores
+        # the grad mode: restore it here, or every later forward pass would build no graph
+        torch.set_grad_enabled(grad)
 
 
 @dataclass

@@ -77,3 +77,30 @@ class Recorder:
 
 def channels_word(c: int) -> str:
     return f"{c} channel{'s' if c != 1 else ''}"
+
+
+# The optional attributes the core reads (srzoo_core.interfaces.OPTIONAL_ATTRIBUTES), and what each may hold.
+_ATTRIBUTE_RULES: dict[str, tuple[str, Any]] = {
+    "size_multiple": ("a positive int", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+    "receptive_field": ("a non-negative int or None", lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)),
+    "needs_lr": ("a bool", lambda v: isinstance(v, bool)),
+    "needs_real_logits": ("a bool", lambda v: isinstance(v, bool)),
+    "best_at_zero": ("a bool", lambda v: isinstance(v, bool)),
+    "takes_mask": ("a bool", lambda v: isinstance(v, bool)),
+    "physical_units": ("a bool", lambda v: isinstance(v, bool)),
+    "value_units": ("a str or None", lambda v: v is None or isinstance(v, str)),
+}
+
+
+def check_declared_attributes(rec: "Recorder", make: Any, kind: str) -> None:
+    """Each optional attribute the core reads from a component of ``kind`` (``make()`` builds it, or
+    it is the component itself), where present, has the type the interfaces declare."""
+    from srzoo_core.interfaces import OPTIONAL_ATTRIBUTES
+
+    with rec.check("declared attributes"):
+        component = make() if kind in ("gen", "disc") else make
+        for name in OPTIONAL_ATTRIBUTES.get(kind, {}):
+            if name in _ATTRIBUTE_RULES and hasattr(component, name):
+                what, ok = _ATTRIBUTE_RULES[name]
+                value = getattr(component, name)
+                require(ok(value), f"{name} is {value!r}; the core reads it as {what}")

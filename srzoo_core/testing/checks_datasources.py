@@ -11,8 +11,9 @@ with ``write_upscaled``). Loading real data is the plugin's own tests' business.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from srzoo_core.registry import ComponentInfo
 from srzoo_core.testing._kit import Recorder, require

@@ -23,7 +23,7 @@ import torch
 
 from srzoo_core.interfaces import LOSS_ROLES
 from srzoo_core.registry import ComponentInfo
-from srzoo_core.testing._kit import Recorder, channels_word, require
+from srzoo_core.testing._kit import Recorder, check_declared_attributes, channels_word, require
 
 LOSS_CHANNELS = (1, 3)
 IMAGE = (64, 64)
@@ -58,6 +58,7 @@ def loss(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], params
     if module is None:
         return
     role = getattr(module, "role", None)
+    check_declared_attributes(rec, module, "loss")
     with rec.check("role"):
         require(role in LOSS_ROLES, f"role is {role!r}; expected one of {', '.join(LOSS_ROLES)}")
         require((role == "adversarial") == info.adversarial,
@@ -146,6 +147,7 @@ def metric(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], para
     m = _build(rec, factory, params)
     if m is None:
         return
+    check_declared_attributes(rec, m, "metric")
     with rec.check("protocol"):
         protocol = m.protocol()
         require(isinstance(protocol, dict), f"protocol() returned {type(protocol).__name__}; expected a dict")

@@ -14,6 +14,7 @@ from srzoo_core.testing._kit import (
     CheckFailed,
     Recorder,
     channels_word,
+    check_declared_attributes,
     describe_exception,
     require,
 )
@@ -124,6 +125,7 @@ def generator(rec: Recorder, info: ComponentInfo, factory: Callable[..., Any], p
 
     if not returns_module(rec, build):
         return
+    check_declared_attributes(rec, build, "gen")
     with rec.check("slots"):
         names = {p.name for p in info.signature_params()}
         for slot in info.slots:
@@ -198,6 +200,7 @@ def call_discriminator(disc: nn.Module, x: torch.Tensor) -> Any:
 def discriminator_checks(rec: Recorder, make: Callable[[int], nn.Module]) -> None:
     if not returns_module(rec, lambda: make(3)):
         return
+    check_declared_attributes(rec, lambda: make(3), "disc")
     with rec.check("logits"):
         for c in DISC_CHANNELS:
             disc = make(c)

@@ -25,8 +25,8 @@ from typing import Any, Callable
 import torch
 
 from srzoo_core.build import MetricTerm
-from srzoo_core.errors import UsageError
 from srzoo_core.data.modality import Modality
+from srzoo_core.errors import UsageError
 from srzoo_core.interfaces import optional_attribute
 
 

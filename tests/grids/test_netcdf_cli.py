@@ -29,7 +29,7 @@ def trained(tmp_path_factory):
 
 
 def test_train_records_variables_units_coordinates_and_time_splits(trained):
-    path, ds, run, out = trained
+    _, _, run, out = trained
     description = json.loads((run / "run.json").read_text())["description"]
     assert description["channels"] == [{"name": "t2m", "unit": "K"}, {"name": "u10", "unit": "m s**-1"}]
     data = description["data"]

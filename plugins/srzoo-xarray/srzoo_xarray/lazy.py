@@ -39,7 +39,7 @@ class SplitSamples:
             hr = self.store.read([self.positions[index]])[0]
             filled = np.where(np.isfinite(hr), hr, self.fill)
             lr = degrade(torch.from_numpy(filled), self.scale, self.degradation).numpy()
-            to_tensor = lambda a: torch.from_numpy(self.normaliser.normalise_array(a).astype(np.float32))  # noqa: E731
+            to_tensor = lambda a: torch.from_numpy(self.normaliser.normalise_array(a).astype(np.float32))
             self._last = (index, (to_tensor(lr), to_tensor(hr)))
         return self._last[1]
 

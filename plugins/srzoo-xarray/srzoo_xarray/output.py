@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def upscaled_dataset(array: np.ndarray, context: Upscaling, description: Any) ->
     data_vars = {v: xr.Variable(dims, batch[:, c] if grid.sample else batch[0, c], dict(first[v].attrs))
                  for c, v in enumerate(grid.variables)}
     out = xr.Dataset(data_vars, coords, attrs=dict(first.attrs))
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     line = f"{stamp}: srzoo upscale x{scale} of {context.source} with {description.spec}"
     out.attrs["history"] = line + (f"\n{first.attrs['history']}" if first.attrs.get("history") else "")
     out.attrs.update(srzoo_spec=description.spec, srzoo_scale=scale, srzoo_source=context.source,

@@ -58,8 +58,8 @@ def by_fraction(count: int, text: str) -> dict[str, np.ndarray]:
         raise DataError(f"split={text}: write split=time:DATE[,DATE] or fractions such as split=0.8,0.1") from None
     if len(fractions) > 2 or not all(0 < f < 1 for f in fractions) or sum(fractions) > 1:
         raise DataError(f"split={text}: one or two fractions in (0, 1) for training and validation, summing to at most 1")
-    train = int(round(fractions[0] * count))
-    val = count - train if len(fractions) == 1 else int(round(fractions[1] * count))
+    train = round(fractions[0] * count)
+    val = count - train if len(fractions) == 1 else round(fractions[1] * count)
     index = np.arange(count)
     out = {"train": index[:train], "val": index[train:train + val]}
     if train + val < count:
@@ -70,7 +70,7 @@ def by_fraction(count: int, text: str) -> dict[str, np.ndarray]:
 def choose(count: int, values: np.ndarray | None, dim: str | None, option: str | None) -> tuple[dict[str, np.ndarray], str]:
     """Sample positions per split, and how they were chosen."""
     if option is None:
-        k = max(1, int(round(HOLDOUT_FRACTION * count)))
+        k = max(1, round(HOLDOUT_FRACTION * count))
         return {"train": np.arange(count - k), "val": np.arange(count - k, count)}, \
             f"held out: the last {k} of {count} samples (contiguous block)"
     name, colon, rest = option.partition(":")

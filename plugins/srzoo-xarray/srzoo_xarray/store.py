@@ -26,7 +26,7 @@ class FieldStore:
         self.height, self.width = int(first.sizes[grid.y]), int(first.sizes[grid.x])
 
     @classmethod
-    def open(cls, location: Location) -> "FieldStore":
+    def open(cls, location: Location) -> FieldStore:
         engine = engine_for(location)
         parts, grid = [], None
         for path in location.paths:

@@ -75,7 +75,7 @@ def test_other_dimensions_need_a_value(make_file, tmp_path):
 
 
 def test_grid_cropped_to_a_multiple_of_the_scale(make_file):
-    path, ds = make_file(ny=18, nx=17)
+    path, _ = make_file(ny=18, nx=17)
     bundle = load_data(f"{path}:vars=t2m", scale=4)
     assert bundle.extra["cropped"].startswith("18x17 -> 16x16")
     assert bundle.val[0][1].shape == (1, 16, 16) and len(bundle.coords["latitude"]) == 16
