@@ -36,7 +36,7 @@ class Plan:
     startup_runs: int = 5
     # benchmarks.inference.run's options: srresnet-16, rrdbnet-8 (as in training), span, swinir lightweight
     inference: dict[str, Any] = field(default_factory=lambda: {
-        "sizes": (128, 256, 512), "rounds": 3, "train_iters": 40, "speed_size": 128, "seam_size": 256, "seam_tile": 160,
+        "sizes": (128, 256, 512), "rounds": 3, "train_iters": 30, "speed_size": 128, "seam_size": 256, "seam_tile": 160,
         "memory_size": 256, "big_size": 4096, "big_budget": "2GiB", "onnx_size": 128, "batch_size": 256,
         "batch_tiles": (64, 96)})
     gpu_steps: int = 20

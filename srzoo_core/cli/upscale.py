@@ -2,8 +2,9 @@
 
 Photos (``.png``, ``.jpg``, ``.jpeg``, ``.bmp``, ``.tif``, ``.tiff``; 8-bit output) go with checkpoints trained on photos, ``.npy`` arrays
 shaped (C, H, W) or (N, C, H, W) in physical units with checkpoints trained on grids. Inputs
-are upscaled tile by tile (``--tile``/``--overlap``, in LR pixels; ``--tile 0`` = untiled), so
-memory stays bounded by the tile size plus the output.
+run whole when they fit ``--max-memory`` (default: half the memory available now), else in the
+fewest tiles that fit (``--tile N`` forces tiles of N LR pixels, ``--tile 0`` runs untiled;
+``--precision`` picks fp32/bf16/fp16): see docs/inference.md.
 
 Photos keep their form: an alpha channel is upscaled separately by bicubic and written back; a
 grey photo given to an RGB model is replicated to RGB and written back grey (BT.601 luma of the

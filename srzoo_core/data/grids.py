@@ -140,7 +140,7 @@ def assemble(*, name: str, train: np.ndarray, train_lr: np.ndarray | None, val: 
         name=name, modality=GRID, channels=channels, scale=scale, patch=eff, degradation=degradation,
         normaliser=norm, train=train_ds, val=val_ds, test=test_ds, channel_names=[f"ch{c}" for c in range(channels)],
         lr_source="paired" if train_lr is not None else "degradation", augment=augment, seed=seed, splits=splits,
-        extra={"units": "physical units as stored; LR made before normalisation", **extra},
+        extra={"values": "physical units as stored; LR made before normalisation", **extra},
     )
 
 

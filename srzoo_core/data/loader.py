@@ -113,7 +113,8 @@ def _suffix_owner(path: Path, host: Any) -> tuple[str, str] | None:
     """A file type that a known, uninstalled plugin reads (e.g. ``.nc`` → srzoo-xarray)."""
     from srzoo_core.registry.catalogue import missing_file_type
 
-    return missing_file_type(path.suffix.lower(), host) if path.suffix else None
+    file = Path(str(path).split(":", 1)[0]) if ":" in path.name else path  # f.nc:vars=a → f.nc
+    return missing_file_type(file.suffix.lower(), host) if file.suffix else None
 
 
 def load_data(source: str = "builtin", *, scale: int = 4, patch: int | None = None, degradation: str | None = None,

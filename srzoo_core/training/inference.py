@@ -24,16 +24,12 @@ The outermost ``m`` LR pixels of each tile are context only (weight 0); the midd
 of a tile has weight 1. Image borders are no inner edges: there the tile's output is used as is,
 exactly as in an untiled run (which also pads there).
 
-Consequences:
-
-- if ``r <= overlap // 4``, tiled and untiled outputs agree up to floating-point rounding; the
-  default overlap is therefore ``4 r`` from the generator's declared ``receptive_field``, with the
-  radius capped at 16 (overlap ≤ 64) because the theoretical radius of deep networks is far larger
-  than their effective one (:func:`~srzoo_core.training.tiling.overlap_for`); 32 when undeclared;
-- if ``r`` is larger, the difference is small and spread over the cross-fade (``make bench``
-  measures it: under 1 % of the output's spread is the target); raise ``overlap`` to shrink it.
-  The cost of tiling is the recomputed overlap: about ``(tile / (tile - overlap))²`` times the
-  untiled work, which is why an input that fits runs whole.
+If ``r <= overlap // 4``, tiled and untiled outputs agree up to floating-point rounding: the
+default overlap is ``4 r`` from the generator's declared ``receptive_field``, the radius capped at
+16 (:func:`~srzoo_core.training.tiling.overlap_for`). A larger ``r`` leaves a small difference
+spread over the cross-fade (``make bench`` measures it; target: under 1 % of the output's σ). The
+cost of tiling is the recomputed overlap, about ``(tile / (tile - overlap))²`` times the untiled
+work: an input that fits runs whole.
 
 Precision and memory format
 ---------------------------
@@ -211,8 +207,9 @@ def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int | None
     (:func:`~srzoo_core.training.tiling.overlap_for`; with a forced tile at most half of it).
     ``max_memory``: the budget in bytes or as text (``"2GiB"``); ``None`` = half the memory available
     now; a stated budget too small for the smallest tile is a UsageError. ``precision``: ``auto``,
-    ``fp32``, ``bf16`` or ``fp16`` (module docstring). ``info``, if given, receives the plan
-    (``tiles``, ``tile``, ``overlap``, ``batch``, ``budget``, ``estimate``, ``precision``, ``plan``).
+    ``fp32``, ``bf16`` or ``fp16``; ``channels_last``: run NHWC (module docstring). ``info``, if
+    given, receives the plan (``tiles``, ``tile``, ``overlap``, ``batch``, ``budget``, ``estimate``,
+    ``precision``, ``channels_last``, ``fell_back``, ``plan``: a one-line description).
 
     The generator is moved to ``device`` in float32 and put in eval mode for the call (its previous
     train/eval mode and memory format are restored afterwards).

@@ -249,7 +249,7 @@ class TrainingLoop:
             t.loggers.images(t.step, {"samples/val": t.rundir.file(f"samples/step_{t.step:06d}.png")})
             plot_curves(t.rundir.records(), t.rundir.file("curves.png"))
         delta = value - self.baseline.get(name, float("nan"))
-        t.reporter.info(f"step {t.step}: {name} {value:.4f} (bicubic {self.baseline.get(name, float('nan')):.4f}, Δ {delta:+.4f})"
+        t.reporter.info(f"step {t.step}: {name} {value:.5g} (bicubic {self.baseline.get(name, float('nan')):.5g}, Δ {delta:+.4g})"
                         + (" — best" if improved else ""))
         t.dist.barrier()
         return results

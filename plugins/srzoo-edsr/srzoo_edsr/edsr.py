@@ -9,7 +9,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from srzoo_edsr.layers import BlockMaker, MeanChoice, PixelShuffleUpsample, ResidualBlockNoBN, check_sizes, make_trunk, mean_shift
+from srzoo_core.layers import MeanChoice, PixelShuffleUpsample, mean_shift
+from srzoo_edsr.layers import BlockMaker, ResidualBlockNoBN, check_sizes, make_trunk
 
 PRESETS = {"baseline": (64, 16, 1.0), "large": (256, 32, 0.1)}  # features, blocks, res_scale
 SCALES = (2, 3, 4)

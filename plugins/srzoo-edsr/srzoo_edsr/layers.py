@@ -1,16 +1,15 @@
 """Pieces EDSR and MSRResNet share, laid out so their state-dict keys are BasicSR's: the residual
-block without batch norm, the pixel-shuffle upsampler, the trunk builder, the mean shift."""
+block without batch norm and the trunk builder (the mean shift and the pixel-shuffle upsampler
+are :mod:`srzoo_core.layers`)."""
 
 from __future__ import annotations
 
-from typing import Callable, Literal, Optional
+from typing import Callable, Optional
 
 import torch
 from torch import nn
 
 BlockMaker = Optional[Callable[..., nn.Module]]
-MeanChoice = Literal["div2k", "none"]
-DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)  # BasicSR's default, measured on DIV2K
 
 
 @torch.no_grad()
@@ -43,34 +42,12 @@ class ResidualBlockNoBN(nn.Module):
         return x + self.attention(self.conv2(self.relu(self.conv1(x)))) * self.res_scale
 
 
-class PixelShuffleUpsample(nn.Sequential):
-    """×2ⁿ as n stages of conv (4× the channels) + PixelShuffle(2); ×3 as one conv + PixelShuffle(3)."""
-
-    def __init__(self, features: int, scale: int):
-        stages: list[nn.Module] = []
-        if scale == 3:
-            stages += [nn.Conv2d(features, 9 * features, 3, padding=1), nn.PixelShuffle(3)]
-        else:
-            for _ in range(scale.bit_length() - 1):
-                stages += [nn.Conv2d(features, 4 * features, 3, padding=1), nn.PixelShuffle(2)]
-        super().__init__(*stages)
-
-
 def make_trunk(blocks: int, features: int, unit: Callable[[], nn.Module], body: BlockMaker, attention: BlockMaker) -> nn.Sequential:
     """``blocks`` trunk units: the architecture's own (``unit()``), or the ``body`` block followed by
     the ``attention`` block when one is given."""
     if body is None:
         return nn.Sequential(*(unit() for _ in range(blocks)))
     return nn.Sequential(*(nn.Sequential(body(features), attention(features)) if attention else body(features) for _ in range(blocks)))
-
-
-def mean_shift(channels: int, choice: MeanChoice) -> torch.Tensor:
-    """The (1, C, 1, 1) mean to subtract from the input (add to the output): DIV2K's RGB mean for
-    3 channels when asked for, zeros otherwise (grids and other channel counts)."""
-    if choice not in ("div2k", "none"):
-        raise ValueError(f"rgb_mean must be div2k or none, not {choice!r}")
-    mean = DIV2K_RGB_MEAN if choice == "div2k" and channels == 3 else (0.0,) * channels
-    return torch.tensor(mean, dtype=torch.float32).view(1, channels, 1, 1)
 
 
 def check_sizes(**sizes: int) -> None:

@@ -11,12 +11,13 @@ device, so nothing is allocated).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import torch
 
+from srzoo_core.layers import DIV2K_RGB_MEAN
+from srzoo_core.weights import count_indices, fits_layout, rename_keys, shape_of
 from srzoo_edsr.edsr import edsr
-from srzoo_edsr.layers import DIV2K_RGB_MEAN
 from srzoo_edsr.msrresnet import msrresnet
 
 # EDSR-PyTorch key -> BasicSR key; None drops the key (the mean shifts are constants in BasicSR)
@@ -31,45 +32,6 @@ _ORIGINAL_EDSR = (
 )
 
 
-def rename(state: Mapping[str, Any], rules: tuple) -> dict[str, Any] | None:
-    """Every key renamed by the first rule it matches; None when a key matches no rule or two keys
-    would get the same name (not this layout)."""
-    out: dict[str, Any] = {}
-    for key, value in state.items():
-        for pattern, replacement in rules:
-            if pattern.match(key):
-                if replacement is not None:
-                    new = pattern.sub(replacement, key)
-                    if new in out:
-                        return None
-                    out[new] = value
-                break
-        else:
-            return None
-    return out
-
-
-def fits(factory: Callable[..., torch.nn.Module], options: dict[str, Any], state: Mapping[str, Any]) -> bool:
-    """Whether ``state`` has exactly the keys and shapes of ``factory(**options)``."""
-    try:
-        with torch.device("meta"):
-            expected = factory(**options).state_dict()
-    except (ValueError, TypeError, RuntimeError):  # options no model of this kind can have
-        return False
-    return expected.keys() == state.keys() and all(
-        isinstance(state[k], torch.Tensor) and state[k].shape == v.shape for k, v in expected.items())
-
-
-def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
-    value = state.get(key)
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
-
-
-def _count(state: Mapping[str, Any], pattern: str) -> int:
-    regex = re.compile(pattern)
-    return len({m[1] for k in state if (m := regex.match(k))})
-
-
 def _img_range(state: Mapping[str, Any]) -> float | None:
     """EDSR-PyTorch stores its mean shift as a conv whose bias is -rgb_range × mean."""
     bias = state.get("sub_mean.bias")
@@ -82,29 +44,29 @@ def detect_edsr(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
     state: Mapping[str, Any] | None = state_dict
     options: dict[str, Any] = {}
     if "head.0.weight" in state_dict and "tail.1.weight" in state_dict:
-        state = rename(state_dict, _ORIGINAL_EDSR)
+        state = rename_keys(state_dict, _ORIGINAL_EDSR)
         if state is None:
             return None
         img_range = _img_range(state_dict)
         if img_range is not None and img_range != 255.0:
             options["img_range"] = img_range
-    first, up, last = (_shape(state, k) for k in ("conv_first.weight", "upsample.0.weight", "conv_last.weight"))
-    if first is None or up is None or last is None or _shape(state, "body.0.conv1.weight") is None:
+    first, up, last = (shape_of(state, k) for k in ("conv_first.weight", "upsample.0.weight", "conv_last.weight"))
+    if first is None or up is None or last is None or shape_of(state, "body.0.conv1.weight") is None:
         return None
-    features, blocks = first[0], _count(state, r"^body\.(\d+)\.conv1\.weight$")
+    features, blocks = first[0], count_indices(state, r"^body\.(\d+)\.conv1\.weight$")
     if up[0] == 9 * features:
         scale = 3
     else:
-        scale = 2 ** _count(state, r"^upsample\.(\d+)\.weight$")
+        scale = 2 ** count_indices(state, r"^upsample\.(\d+)\.weight$")
     # res_scale is not in the weights: 0.1 is what the published large model (256 × 32) was trained with
     res_scale = 0.1 if (features, blocks) == (256, 32) else 1.0
     options = {"in_channels": first[1], "out_channels": last[0], "scale": scale, "features": features,
                "blocks": blocks, "res_scale": res_scale, **options}
-    return (options, dict(state)) if fits(edsr, options, state) else None
+    return (options, dict(state)) if fits_layout(edsr, options, state) else None
 
 
 def detect_msrresnet(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    first, up1, last = (_shape(state_dict, k) for k in ("conv_first.weight", "upconv1.weight", "conv_last.weight"))
+    first, up1, last = (shape_of(state_dict, k) for k in ("conv_first.weight", "upconv1.weight", "conv_last.weight"))
     if first is None or up1 is None or last is None or "conv_hr.weight" not in state_dict:
         return None
     features = first[0]
@@ -112,5 +74,5 @@ def detect_msrresnet(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dic
     if scale is None:
         return None
     options = {"in_channels": first[1], "out_channels": last[0], "scale": scale, "features": features,
-               "blocks": _count(state_dict, r"^body\.(\d+)\.conv1\.weight$")}
-    return (options, dict(state_dict)) if fits(msrresnet, options, state_dict) else None
+               "blocks": count_indices(state_dict, r"^body\.(\d+)\.conv1\.weight$")}
+    return (options, dict(state_dict)) if fits_layout(msrresnet, options, state_dict) else None

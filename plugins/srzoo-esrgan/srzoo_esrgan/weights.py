@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from srzoo_core.errors import UsageError
+from srzoo_core.weights import fits_layout, shape_of
 from srzoo_esrgan.rrdbnet import UNSHUFFLE, rrdbnet
 
 # The old ESRGAN model is B.sequential(fea_conv, ShortcutBlock(sequential(*RRDBs, LR_conv)), *upconv, HR_conv0, HR_conv1),
@@ -120,16 +121,11 @@ def _few(keys: list[str], n: int = 5) -> str:
     return (", ".join(keys[:n]) + (f", … ({len(keys)} in all)" if len(keys) > n else "")) if keys else "none"
 
 
-def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
-    value = state.get(key)
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
-
-
 def rrdbnet_options(state_dict: Mapping[str, Any]) -> dict[str, Any] | None:
     """The rrdbnet options a BasicSR-layout state dict was built with, read from its shapes; None
     when it lacks RRDBNet's keys. ``conv_first`` takes ``in_channels`` × 1, 4 or 16 channels for
     scale 4, 2 or 1; the input is taken to have as many channels as the output where that fits."""
-    first, last, grow = (_shape(state_dict, k) for k in ("conv_first.weight", "conv_last.weight", "body.0.rdb1.conv1.weight"))
+    first, last, grow = (shape_of(state_dict, k) for k in ("conv_first.weight", "conv_last.weight", "body.0.rdb1.conv1.weight"))
     if first is None or last is None or grow is None or len(first) != 4 or len(last) != 4:
         return None
     scale = next((s for s, factor in sorted(UNSHUFFLE.items(), reverse=True) if first[1] == last[0] * factor ** 2), 4)
@@ -154,14 +150,7 @@ def detect_rrdbnet(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     options = rrdbnet_options(state)
     if options is None:
         return None
-    try:
-        with torch.device("meta"):
-            expected = rrdbnet(**options).state_dict()
-    except (ValueError, TypeError, RuntimeError):
-        return None
-    fits = expected.keys() == state.keys() and all(
-        isinstance(state[k], torch.Tensor) and state[k].shape == v.shape for k, v in expected.items())
-    return (options, dict(state)) if fits else None
+    return (options, dict(state)) if fits_layout(rrdbnet, options, state) else None
 
 
 def _describe(state_dict: Mapping[str, Any], model: nn.Module) -> str:

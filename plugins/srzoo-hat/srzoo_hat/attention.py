@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srzoo_hat.windows import Mlp, window_partition, window_reverse
+from srzoo_core.layers import Mlp, window_partition, window_reverse
 
 
 def _bias(table: torch.Tensor, index: torch.Tensor, queries: int, keys: int) -> torch.Tensor:

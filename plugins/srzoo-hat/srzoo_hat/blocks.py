@@ -8,8 +8,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from srzoo_core.layers import DropPath, Mlp, window_partition, window_reverse
 from srzoo_hat.attention import CAB, OCAB, WindowAttention
-from srzoo_hat.windows import DropPath, Mlp, window_partition, window_reverse
 
 BlockMaker = Callable[..., nn.Module] | None
 

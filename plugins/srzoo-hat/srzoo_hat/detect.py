@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
+from srzoo_core.layers import relative_position_index
+from srzoo_core.weights import layout_mismatch, model_layout
 from srzoo_hat.hat import hat
-from srzoo_hat.windows import overlap_attention_index, self_attention_index
+from srzoo_hat.windows import overlap_attention_index
 
 BLOCK = re.compile(r"^layers\.(\d+)\.residual_group\.blocks\.(\d+)\.norm1\.weight$")
 INDEX_BUFFERS = ("relative_position_index_SA", "relative_position_index_OCA")
@@ -89,18 +89,16 @@ def detect_hat(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     """(options, state dict to load strictly) for HAT weights in the official layout, else None."""
     try:
         options = infer_options(state_dict)
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in hat(**options).state_dict().items()}
-        given = {k: tuple(v.shape) for k, v in state_dict.items()}
+        expected = model_layout(hat, options)
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError, ZeroDivisionError):
         return None
-    missing = expected.keys() - given.keys()
-    if given.keys() - expected.keys() or any(given[k] != expected[k] for k in given) or missing - set(INDEX_BUFFERS):
+    if layout_mismatch(expected, state_dict, optional=INDEX_BUFFERS) is not None:
         return None
+    missing = expected.keys() - state_dict.keys()
     state = dict(state_dict)
     window, overlap = options["window_size"], options["overlap_ratio"]
     if INDEX_BUFFERS[0] in missing:
-        state[INDEX_BUFFERS[0]] = self_attention_index(window)
+        state[INDEX_BUFFERS[0]] = relative_position_index(window)
     if INDEX_BUFFERS[1] in missing:
         state[INDEX_BUFFERS[1]] = overlap_attention_index(window, window + int(window * overlap))
     return options, state

@@ -9,11 +9,18 @@ plus a long skip → ``conv_before_upsample``, ``upsample`` (pixel shuffle), ``c
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
+from srzoo_core.layers import (
+    PixelShuffleUpsample,
+    TokenNorm,
+    mean_shift,
+    pad_to_multiple,
+    relative_position_index,
+    shift_mask,
+    transformer_init_,
+)
 from srzoo_hat.attention import OCAB
 from srzoo_hat.blocks import HAB, RHAG, AttentionBlocks, BlockMaker
 from srzoo_hat.options import (
@@ -24,38 +31,7 @@ from srzoo_hat.options import (
     ResiConnection,
     resolve_config,
 )
-from srzoo_hat.windows import (
-    overlap_attention_index,
-    pad_to_multiple,
-    self_attention_index,
-    shift_mask,
-)
-
-RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K's, subtracted from 3-channel inputs as the official code does
-
-
-class Tokens(nn.Module):
-    """``patch_embed``: (B, C, H, W) → LayerNorm-ed (B, H·W, C) tokens (patch size 1)."""
-
-    def __init__(self, dim: int):
-        super().__init__()
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.flatten(2).transpose(1, 2))
-
-
-def channel_mean(channels: int) -> torch.Tensor:
-    return torch.tensor(RGB_MEAN if channels == 3 else (0.0,)).view(1, -1, 1, 1)
-
-
-def pixelshuffle_stages(features: int, scale: int) -> nn.Sequential:
-    """Conv to 4× (9×) the channels and a ×2 (×3) pixel shuffle, log2(scale) times (once for ×3)."""
-    factor, stages = (3, 1) if scale == 3 else (2, int(math.log2(scale)))
-    layers: list[nn.Module] = []
-    for _ in range(stages):
-        layers += [nn.Conv2d(features, factor * factor * features, 3, 1, 1), nn.PixelShuffle(factor)]
-    return nn.Sequential(*layers)
+from srzoo_hat.windows import overlap_attention_index
 
 
 class HAT(nn.Module):
@@ -68,13 +44,13 @@ class HAT(nn.Module):
         self.size_multiple = window
         # context: a token's window, the shifted window after it, and the OCAB's overlap
         self.receptive_field = 4 * window
-        self.register_buffer("relative_position_index_SA", self_attention_index(window))
+        self.register_buffer("relative_position_index_SA", relative_position_index(window))
         self.register_buffer("relative_position_index_OCA", overlap_attention_index(window, overlap_window))
-        self.register_buffer("in_mean", channel_mean(in_channels), persistent=False)
-        self.register_buffer("out_mean", channel_mean(out_channels), persistent=False)
+        self.register_buffer("in_mean", mean_shift(in_channels), persistent=False)
+        self.register_buffer("out_mean", mean_shift(out_channels), persistent=False)
         self.conv_first = nn.Conv2d(in_channels, dim, 3, 1, 1)
         self.fusion = fusion(dim) if fusion else nn.Identity()
-        self.patch_embed = Tokens(dim)
+        self.patch_embed = TokenNorm(dim)
         rates = torch.linspace(0, drop_path_rate, sum(cfg.depths), device="cpu").tolist()
         self.layers = nn.ModuleList()
         for depth, heads in zip(cfg.depths, cfg.num_heads):
@@ -90,11 +66,11 @@ class HAT(nn.Module):
             self.conv_last = nn.Conv2d(dim, out_channels, 3, 1, 1)
         else:  # the official LeakyReLU here has PyTorch's default slope, 0.01
             self.conv_before_upsample = nn.Sequential(nn.Conv2d(dim, num_feat, 3, 1, 1), nn.LeakyReLU(inplace=True))
-            self.upsample = pixelshuffle_stages(num_feat, scale)
+            self.upsample = PixelShuffleUpsample(num_feat, scale)
             self.conv_last = nn.Conv2d(num_feat, out_channels, 3, 1, 1)
         # the official initialisation, on the transformer only: blocks in slots keep their own
         for part in (self.patch_embed, *(layer.residual_group for layer in self.layers), self.norm):
-            part.apply(_init_weights)
+            part.apply(transformer_init_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -112,17 +88,6 @@ class HAT(nn.Module):
         feat = self.conv_after_body(self.forward_features(feat)) + feat
         out = self.conv_last(self.upsample(self.conv_before_upsample(feat)))
         return (out / self.img_range + self.out_mean)[:, :, :h * self.scale, :w * self.scale]
-
-
-def _init_weights(module: nn.Module) -> None:
-    """The official initialisation: truncated normal (std 0.02) linear weights, zero biases."""
-    if isinstance(module, nn.Linear):
-        nn.init.trunc_normal_(module.weight, std=0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.LayerNorm):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
 
 
 def hat(in_channels: int = 3, out_channels: int = 3, scale: int = 4, preset: Preset = "hat", embed_dim: int | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from srzoo_core.layers import int_sequence
+
 Preset = Literal["hat_s", "hat", "hat_l"]
 ResiConnection = Literal["1conv", "identity"]
 IntSequence = tuple[int, ...] | int | str | None
@@ -29,28 +31,6 @@ PRESETS: dict[str, HATConfig] = {
     "hat": HATConfig(180, (6,) * 6, (6,) * 6, compress_ratio=3, squeeze_factor=30),      # HAT_SRx*.pth, Real_HAT_GAN_SRx4.pth
     "hat_l": HATConfig(180, (6,) * 12, (6,) * 12, compress_ratio=3, squeeze_factor=30),  # HAT-L_SRx*_ImageNet-pretrain.pth
 }
-
-
-def int_sequence(name: str, value: IntSequence, length: int | None = None) -> tuple[int, ...] | None:
-    """Positive ints from a tuple/list, a spec string (``"6,6,6"``, ``"(6, 6)"``), or one int
-    repeated ``length`` times."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and length is not None:
-        items: list = [value] * length
-    elif isinstance(value, str):
-        items = [p.strip() for p in value.strip().strip("()[]").split(",") if p.strip()]
-    elif isinstance(value, (tuple, list)):
-        items = list(value)
-    else:
-        items = []
-    try:
-        numbers = tuple(int(v) for v in items if not isinstance(v, bool) and float(v) == int(v))
-    except (TypeError, ValueError):
-        numbers = ()
-    if not numbers or len(numbers) != len(items) or min(numbers) < 1:
-        raise ValueError(f"{name} must be one or more positive whole numbers such as \"6,6,6,6\", not {value!r}")
-    return numbers
 
 
 def resolve_config(preset: str, depths: IntSequence, num_heads: IntSequence, **explicit) -> HATConfig:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from srzoo_core.testing.reference import assert_magnitude_figures, seeded_weights
 from srzoo_hat.detect import detect_hat
 from srzoo_hat.hat import hat
 
@@ -27,7 +28,7 @@ OFFICIAL = {  # hat_arch.HAT(img_size=64, conv_scale=0.01, img_range=1., upsampl
 LAYOUTS = {name: {k: tuple(s) for k, s in keys.items()}
            for name, keys in json.loads((Path(__file__).parent / "data" / "official_layouts.json").read_text()).items()}
 
-# Official model, weights by seeded_weights(), input torch.rand(2, C, h, w) from Generator seed h*100 + w,
+# Official model, weights by seeded_weights(sort_keys=True) (std 0.1, seed 0), input torch.rand(2, C, h, w) from Generator seed h*100 + w,
 # reflect-padded to the window and cropped, eval, no grad: output sum, sum of |output|, flat elements FLAT.
 FLAT = (0, 101, 777, 2001)
 PINNED = {
@@ -53,12 +54,6 @@ def srzoo_options(name: str) -> dict:
             "depths": tuple(o["depths"]), "num_heads": tuple(o["num_heads"]), "window_size": o["window_size"],
             "compress_ratio": o["compress_ratio"], "squeeze_factor": o["squeeze_factor"], "overlap_ratio": o["overlap_ratio"],
             "mlp_ratio": o["mlp_ratio"], "resi_connection": o["resi_connection"], "num_feat": 64}
-
-
-def seeded_weights(state: dict, seed: int = 0) -> dict:
-    """randn × 0.1 for every float tensor in sorted key order from one generator; index buffers kept."""
-    gen = torch.Generator().manual_seed(seed)
-    return {k: torch.randn(state[k].shape, generator=gen) * 0.1 if state[k].is_floating_point() else state[k] for k in sorted(state)}
 
 
 def official_file(name: str) -> dict:
@@ -101,15 +96,12 @@ def test_index_buffers_hold_the_official_values():
 def test_outputs_match_the_official_code(name, h, w):
     options = srzoo_options(name)
     model = hat(**options).eval()
-    model.load_state_dict(seeded_weights(model.state_dict()), strict=True)
+    model.load_state_dict(seeded_weights(model, sort_keys=True), strict=True)
     x = torch.rand(2, options["in_channels"], h, w, generator=torch.Generator().manual_seed(h * 100 + w))
     with torch.no_grad():
         y = model(x)
-    total, magnitude, values = PINNED[name, h, w]
     assert y.shape == (2, options["out_channels"], h * options["scale"], w * options["scale"])
-    assert abs(y.double().sum().item() - total) <= 1e-5 * magnitude
-    assert y.double().abs().sum().item() == pytest.approx(magnitude, rel=1e-5)
-    torch.testing.assert_close(y.flatten()[list(FLAT)], torch.tensor(values), rtol=1e-5, atol=1e-5)
+    assert_magnitude_figures(y, PINNED[name, h, w], FLAT)
 
 
 @pytest.mark.parametrize("name", list(OFFICIAL))

@@ -25,6 +25,7 @@ class _FieldMetric:
     per_channel = True
     higher_is_better = False
     best_at_zero = False
+    value_units: str | None = "data"  # in the data's own units (K, m/s): tables print "rmse t2m [K]"
     formula = ""
 
     def __init__(self, crop: int = 0):
@@ -71,6 +72,7 @@ class Bias(_FieldMetric):
 class Corr(_FieldMetric):
     name, formula = "corr", "Pearson r = cov(sr, hr) / (std(sr) * std(hr)) over pixels; NaN for a constant field"
     higher_is_better = True
+    value_units = ""  # dimensionless
 
     def compute(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         a = sr - sr.mean(dim=(2, 3), keepdim=True)

@@ -98,6 +98,7 @@ class _ImageMetric:
 class PSNR(_ImageMetric):
     name = "psnr"
     higher_is_better = True
+    value_units = "dB"
 
     def protocol(self) -> dict:
         return {**self._base_protocol(), "formula": "10*log10(data_range**2 / MSE), MSE in float64 per sample"
@@ -140,6 +141,7 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float) -> torch.Tenso
 class SSIM(_ImageMetric):
     name = "ssim"
     higher_is_better = True
+    value_units = ""
 
     def protocol(self) -> dict:
         return {**self._base_protocol(), "window": "gaussian", "sigma": SSIM_SIGMA, "win_size": SSIM_WIN,

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from srzoo_core.registry import PluginHost
+from srzoo_core.testing.reference import seeded_weights
 
 
 @pytest.fixture(scope="session")
@@ -16,16 +17,11 @@ def host() -> PluginHost:
     return host
 
 
-def _seeded_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Every tensor drawn from N(0, 0.1²) in key order (the buffer init_pos kept): the weights the
-    pinned reference figures were computed with."""
-    gen = torch.Generator().manual_seed(0)
-    return {k: v if k.endswith("init_pos") else torch.randn(v.shape, generator=gen) * 0.1 for k, v in state.items()}
-
-
 def _pinned_output(model: torch.nn.Module) -> tuple[float, float, list[float]]:
     """(sum, sum of |y|, three values) of the eval-mode output on the pinned input, in float64."""
-    model.load_state_dict(_seeded_weights(model.state_dict()), strict=True)
+    # every tensor drawn from N(0, 0.1²) in key order, the buffer init_pos kept: the weights the
+    # pinned reference figures were computed with
+    model.load_state_dict(seeded_weights(model, 0, 0.1, keep=("init_pos",)), strict=True)
     x = torch.rand(2, 3, 11, 9, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         y = model.eval()(x).double()

@@ -10,8 +10,9 @@ from typing import Callable, Literal, Optional
 import torch
 from torch import nn
 
+from srzoo_core.layers import PixelShuffleUpsample, mean_shift
+
 BlockMaker = Optional[Callable[..., nn.Module]]
-DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 SCALES = (2, 3, 4)
 
 
@@ -53,19 +54,6 @@ class ResidualGroup(nn.Module):
         return self.conv(self.residual_group(x)) + x
 
 
-class Upsample(nn.Sequential):
-    """×2ⁿ: n × (conv to 4× the channels + PixelShuffle(2)); ×3: conv to 9× + PixelShuffle(3)."""
-
-    def __init__(self, features: int, scale: int):
-        factors = [3] if scale == 3 else [2] * (scale.bit_length() - 1)
-        super().__init__(*(m for f in factors for m in (nn.Conv2d(features, f * f * features, 3, padding=1), nn.PixelShuffle(f))))
-
-
-def _mean(channels: int, choice: str) -> torch.Tensor:
-    mean = DIV2K_RGB_MEAN if choice == "div2k" and channels == 3 else (0.0,) * channels
-    return torch.tensor(mean, dtype=torch.float32).view(1, channels, 1, 1)
-
-
 class RCAN(nn.Module):
     size_multiple = 1
 
@@ -75,8 +63,8 @@ class RCAN(nn.Module):
         super().__init__()
         self.img_range = img_range
         # constants, kept out of the state dict as in BasicSR, but moved with the module
-        self.register_buffer("mean_in", _mean(in_channels, rgb_mean), persistent=False)
-        self.register_buffer("mean_out", _mean(out_channels, rgb_mean), persistent=False)
+        self.register_buffer("mean_in", mean_shift(in_channels, rgb_mean), persistent=False)
+        self.register_buffer("mean_out", mean_shift(out_channels, rgb_mean), persistent=False)
         self.conv_first = nn.Conv2d(in_channels, features, 3, padding=1)
         self.fusion = fusion(features) if fusion else nn.Identity()
 
@@ -87,7 +75,7 @@ class RCAN(nn.Module):
 
         self.body = nn.Sequential(*(ResidualGroup([unit() for _ in range(blocks)], features) for _ in range(groups)))
         self.conv_after_body = nn.Conv2d(features, features, 3, padding=1)
-        self.upsample = upsampler(features, scale) if upsampler else Upsample(features, scale)
+        self.upsample = upsampler(features, scale) if upsampler else PixelShuffleUpsample(features, scale)
         self.conv_last = nn.Conv2d(features, out_channels, 3, padding=1)
         # LR pixels seen by one output pixel: the 3×3 convs before the upsampler, plus a margin
         self.receptive_field = 2 * (groups * (2 * blocks + 1) + 3) + 1

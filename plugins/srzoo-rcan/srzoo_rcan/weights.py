@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import torch
 
+from srzoo_core.layers import DIV2K_RGB_MEAN
+from srzoo_core.weights import count_indices, fits_layout, rename_keys, shape_of
 from srzoo_rcan.rcan import rcan
 
 _BLOCK = r"^body\.(\d+)\.body\.(\d+)\.body"
@@ -29,61 +31,26 @@ _ORIGINAL = (
     (re.compile(r"^tail\.1\.(weight|bias)$"), r"conv_last.\1"),
     (re.compile(r"^(sub|add)_mean\.(weight|bias)$"), None),  # constants in BasicSR
 )
-_MEAN_RED = 0.4488
-
-
-def _rename(state: Mapping[str, Any]) -> dict[str, Any] | None:
-    out: dict[str, Any] = {}
-    for key, value in state.items():
-        rule = next(((p, r) for p, r in _ORIGINAL if p.match(key)), None)
-        if rule is None:
-            return None
-        if rule[1] is not None:
-            new = rule[0].sub(rule[1], key)
-            if new in out:  # two keys onto one: not this layout
-                return None
-            out[new] = value
-    return out
-
-
-def _fits(options: dict[str, Any], state: Mapping[str, Any]) -> bool:
-    try:
-        with torch.device("meta"):
-            expected = rcan(**options).state_dict()
-    except (ValueError, TypeError, RuntimeError):  # options no rcan can have
-        return False
-    return expected.keys() == state.keys() and all(
-        isinstance(state[k], torch.Tensor) and state[k].shape == v.shape for k, v in expected.items())
-
-
-def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
-    value = state.get(key)
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
-
-
-def _count(state: Mapping[str, Any], pattern: str) -> int:
-    regex = re.compile(pattern)
-    return len({m[1] for k in state if (m := regex.match(k))})
 
 
 def detect_rcan(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
     state: Mapping[str, Any] | None = state_dict
     extra: dict[str, Any] = {}
     if "head.0.weight" in state_dict and "tail.1.weight" in state_dict:
-        state = _rename(state_dict)
+        state = rename_keys(state_dict, _ORIGINAL)
         if state is None:
             return None
         bias = state_dict.get("sub_mean.bias")  # the original stores its mean shift as a conv: bias = -rgb_range × mean
-        if isinstance(bias, torch.Tensor) and bias.shape == (3,) and round(-float(bias[0]) / _MEAN_RED, 3) != 255.0:
-            extra["img_range"] = round(-float(bias[0]) / _MEAN_RED, 3)
-    first, last, up = (_shape(state, k) for k in ("conv_first.weight", "conv_last.weight", "upsample.0.weight"))
-    squeeze = _shape(state, "body.0.residual_group.0.rcab.3.attention.1.weight")
+        if isinstance(bias, torch.Tensor) and bias.shape == (3,) and round(-float(bias[0]) / DIV2K_RGB_MEAN[0], 3) != 255.0:
+            extra["img_range"] = round(-float(bias[0]) / DIV2K_RGB_MEAN[0], 3)
+    first, last, up = (shape_of(state, k) for k in ("conv_first.weight", "conv_last.weight", "upsample.0.weight"))
+    squeeze = shape_of(state, "body.0.residual_group.0.rcab.3.attention.1.weight")
     if first is None or last is None or up is None or squeeze is None:
         return None
     features = first[0]
-    scale = 3 if up[0] == 9 * features else 2 ** _count(state, r"^upsample\.(\d+)\.weight$")
+    scale = 3 if up[0] == 9 * features else 2 ** count_indices(state, r"^upsample\.(\d+)\.weight$")
     options = {"in_channels": first[1], "out_channels": last[0], "scale": scale, "features": features,
-               "groups": _count(state, r"^body\.(\d+)\.conv\.weight$"),
-               "blocks": _count(state, r"^body\.0\.residual_group\.(\d+)\.rcab\.0\.weight$"),
+               "groups": count_indices(state, r"^body\.(\d+)\.conv\.weight$"),
+               "blocks": count_indices(state, r"^body\.0\.residual_group\.(\d+)\.rcab\.0\.weight$"),
                "reduction": features // max(1, squeeze[0]), **extra}
-    return (options, dict(state)) if _fits(options, state) else None
+    return (options, dict(state)) if fits_layout(rcan, options, state) else None

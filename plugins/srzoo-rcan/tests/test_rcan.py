@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 import srzoo_core as sz
+from srzoo_core.testing.reference import assert_one_adam_step, check_against_reference, seeded_input
 from srzoo_rcan.rcan import ChannelAttention, rcan
 from srzoo_rcan.weights import detect_rcan
 
@@ -75,8 +76,8 @@ def test_keys_are_basicsr(scale):
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
-def test_matches_basicsr(matches_reference, seeded_input, scale):
-    matches_reference(rcan(3, 3, scale, **SMALL), 200 + scale, 0.05, seeded_input(scale), PINNED[scale])
+def test_matches_basicsr(scale):
+    check_against_reference(rcan(3, 3, scale, **SMALL), 200 + scale, 0.05, seeded_input(scale), PINNED[scale])
 
 
 def test_same_initialisation_as_basicsr():
@@ -199,5 +200,5 @@ def test_foreign_dicts_are_not_claimed():
         assert detect_rcan(foreign) is None
 
 
-def test_one_adam_step(adam_step):
-    adam_step(sz.build_generator("gen=rcan(features=16,groups=2,blocks=2)+se(reduction=4)", in_channels=2, scale=2), 2, 2)
+def test_one_adam_step():
+    assert_one_adam_step(sz.build_generator("gen=rcan(features=16,groups=2,blocks=2)+se(reduction=4)", in_channels=2, scale=2), 2, 2)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import srzoo_core as sz
+from srzoo_core.testing.reference import assert_figures, seeded_input, seeded_weights
 from srzoo_realesrgan.srvgg import detect_srvggnet, srvggnet
 
 # SRVGGNetCompact(3, 3, num_feat=8, num_conv=1, upscale=4, act_type='prelu'): every entry, in order
@@ -64,7 +65,7 @@ def test_keys_are_real_esrgans(scale):
 
 
 @pytest.mark.parametrize("scale", [1, 2, 3, 4])
-def test_matches_real_esrgan(seeded_weights, seeded_input, assert_figures, scale):
+def test_matches_real_esrgan(scale):
     model = srvggnet(3, 3, scale, features=16, convs=3).eval()
     model.load_state_dict(seeded_weights(model, 400 + scale, 0.1))
     with torch.no_grad():

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import srzoo_core as sz
+from srzoo_core.testing.reference import assert_figures, seeded_input, seeded_weights
 from srzoo_realesrgan.unetsn import unetsn
 
 # UNetDiscriminatorSN(3, num_feat=8): every entry, in order
@@ -40,7 +41,7 @@ def test_keys_are_real_esrgans():
 
 
 @pytest.mark.parametrize("skip", [True, False])
-def test_matches_real_esrgan_in_training_and_eval(seeded_weights, seeded_input, assert_figures, skip):
+def test_matches_real_esrgan_in_training_and_eval(skip):
     disc = unetsn(3, features=8, skip_connection=skip)
     disc.load_state_dict(seeded_weights(disc, 500 + skip, 0.1))
     x = seeded_input(5, 3, 32, 40)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
+from srzoo_core.weights import fits_layout
 from srzoo_span.span import SCALES, span
 
 _REQUIRED = ("conv_1.sk.weight", "conv_1.eval_conv.weight", "block_1.c1_r.sk.weight", "block_1.c3_r.eval_conv.weight",
@@ -29,12 +28,6 @@ def _scale_and_outputs(channels: int, in_channels: int) -> tuple[int, int] | Non
     return None
 
 
-def _shapes(options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    with torch.device("meta"):  # no memory, no arithmetic: only the layout
-        model = span(**options)
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
-
-
 def detect_span(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(options, state dict) when ``state_dict`` is a SPAN in the published layout, else None."""
     if not all(k in state_dict and hasattr(state_dict[k], "shape") for k in _REQUIRED):
@@ -50,9 +43,4 @@ def detect_span(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
         blocks += 1
     options = {"in_channels": head[1], "out_channels": found[1], "scale": found[0], "features": head[0],
                "blocks": blocks, "norm": "no_norm" not in state_dict}
-    try:
-        expected = _shapes(options)
-    except (ValueError, RuntimeError):
-        return None
-    actual = {k: tuple(getattr(v, "shape", ())) for k, v in state_dict.items()}
-    return (options, dict(state_dict)) if actual == expected else None
+    return (options, dict(state_dict)) if fits_layout(span, options, state_dict) else None

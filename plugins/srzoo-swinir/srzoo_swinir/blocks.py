@@ -8,14 +8,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from srzoo_swinir.windows import (
+from srzoo_core.layers import (
     DropPath,
     Mlp,
-    WindowAttention,
     shift_mask,
     window_partition,
     window_reverse,
 )
+from srzoo_swinir.windows import WindowAttention
 
 BlockMaker = Callable[..., nn.Module] | None
 

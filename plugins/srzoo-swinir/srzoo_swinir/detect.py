@@ -22,9 +22,10 @@ from typing import Any
 
 import torch
 
+from srzoo_core.layers import relative_position_index, shift_mask
+from srzoo_core.weights import layout_mismatch, model_layout
 from srzoo_swinir.options import SCALES
 from srzoo_swinir.swinir import swinir
-from srzoo_swinir.windows import relative_position_index, shift_mask
 
 BLOCK = re.compile(r"^layers\.(\d+)\.residual_group\.blocks\.(\d+)\.norm1\.weight$")
 COMPUTED = (".attn.relative_position_index", ".attn_mask")  # buffers the official code computes
@@ -108,16 +109,11 @@ def detect_swinir(state_dict: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
     filled in."""
     try:
         options = infer_options(state_dict)
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in swinir(**options).state_dict().items()}
-        given = {k: tuple(v.shape) for k, v in state_dict.items()}
+        expected = model_layout(swinir, options)
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, StopIteration, RuntimeError, ZeroDivisionError):
         return None
-    missing = expected.keys() - given.keys()
-    if given.keys() - expected.keys() or any(given[k] != expected[k] for k in given):
-        return None
-    if any(not k.endswith(COMPUTED) for k in missing):
+    if layout_mismatch(expected, state_dict, optional=COMPUTED) is not None:
         return None
     state = dict(state_dict)
-    state.update({k: _computed_buffer(k, options) for k in missing})
+    state.update({k: _computed_buffer(k, options) for k in expected.keys() - state_dict.keys()})
     return options, state

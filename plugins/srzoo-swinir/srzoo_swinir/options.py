@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from srzoo_core.layers import int_sequence
+
 Upsampling = Literal["pixelshuffle", "pixelshuffledirect", "nearest_conv"]
 ResiConnection = Literal["1conv", "3conv"]
 Preset = Literal["classical", "lightweight", "real", "real_large"]
@@ -40,28 +42,6 @@ PRESETS: dict[str, SwinIRConfig] = {
     # 003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L (GAN)
     "real_large": SwinIRConfig(240, (6,) * 9, (8,) * 9, upsampling="nearest_conv", resi_connection="3conv"),
 }
-
-
-def int_sequence(name: str, value: IntSequence, length: int | None = None) -> tuple[int, ...] | None:
-    """Positive ints from a tuple/list, a spec string (``"6,6,6"``, ``"(6, 6)"``), or one int
-    repeated ``length`` times."""
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and length is not None:
-        items: list = [value] * length
-    elif isinstance(value, str):
-        items = [p.strip() for p in value.strip().strip("()[]").split(",") if p.strip()]
-    elif isinstance(value, (tuple, list)):
-        items = list(value)
-    else:
-        items = []
-    try:
-        numbers = tuple(int(v) for v in items if not isinstance(v, bool) and float(v) == int(v))
-    except (TypeError, ValueError):
-        numbers = ()
-    if not numbers or len(numbers) != len(items) or min(numbers) < 1:
-        raise ValueError(f"{name} must be one or more positive whole numbers such as \"6,6,6,6\", not {value!r}")
-    return numbers
 
 
 def resolve_config(preset: str, depths: IntSequence, num_heads: IntSequence, **explicit) -> SwinIRConfig:

@@ -6,16 +6,8 @@ import math
 
 from torch import nn
 
+from srzoo_core.layers import PixelShuffleUpsample
 from srzoo_swinir.blocks import BlockMaker
-
-
-def pixelshuffle_stages(features: int, scale: int) -> nn.Sequential:
-    """Conv to 4× (9×) the channels and a ×2 (×3) pixel shuffle, log2(scale) times (once for ×3)."""
-    factor, stages = (3, 1) if scale == 3 else (2, int(math.log2(scale)))
-    layers: list[nn.Module] = []
-    for _ in range(stages):
-        layers += [nn.Conv2d(features, factor * factor * features, 3, 1, 1), nn.PixelShuffle(factor)]
-    return nn.Sequential(*layers)
 
 
 def reconstruction(kind: str, dim: int, num_feat: int, out_channels: int, scale: int,
@@ -28,7 +20,7 @@ def reconstruction(kind: str, dim: int, num_feat: int, out_channels: int, scale:
     # the official LeakyReLU here has PyTorch's default slope, 0.01
     modules: dict[str, nn.Module] = {"conv_before_upsample": nn.Sequential(nn.Conv2d(dim, num_feat, 3, 1, 1), nn.LeakyReLU(inplace=True))}
     if kind == "pixelshuffle":
-        modules["upsample"] = pixelshuffle_stages(num_feat, scale)
+        modules["upsample"] = PixelShuffleUpsample(num_feat, scale)
     else:  # nearest_conv: nearest ×2 + conv + LeakyReLU 0.2, once per factor 2
         for i in range(1, int(math.log2(scale)) + 1):
             modules[f"conv_up{i}"] = nn.Conv2d(num_feat, num_feat, 3, 1, 1)

@@ -14,6 +14,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from srzoo_core.layers import (
+    TokenNorm,
+    mean_shift,
+    pad_to_multiple,
+    shift_mask,
+    transformer_init_,
+)
 from srzoo_swinir.blocks import RSTB, BlockMaker, SwinBlock, SwinGroup, residual_conv
 from srzoo_swinir.options import (
     SCALES,
@@ -25,24 +32,6 @@ from srzoo_swinir.options import (
     resolve_config,
 )
 from srzoo_swinir.reconstruction import reconstruction
-from srzoo_swinir.windows import pad_to_multiple, shift_mask
-
-RGB_MEAN = (0.4488, 0.4371, 0.4040)  # DIV2K's, subtracted from 3-channel inputs as the official code does
-
-
-class Tokens(nn.Module):
-    """``patch_embed``: (B, C, H, W) → LayerNorm-ed (B, H·W, C) tokens (patch size 1)."""
-
-    def __init__(self, dim: int):
-        super().__init__()
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.flatten(2).transpose(1, 2))
-
-
-def channel_mean(channels: int) -> torch.Tensor:
-    return torch.tensor(RGB_MEAN if channels == 3 else (0.0,)).view(1, -1, 1, 1)
 
 
 class SwinIR(nn.Module):
@@ -54,11 +43,11 @@ class SwinIR(nn.Module):
         self.size_multiple = window
         # context: a token sees its window, the next block's shifted window reaches one more window
         self.receptive_field = 4 * window
-        self.register_buffer("in_mean", channel_mean(in_channels), persistent=False)
-        self.register_buffer("out_mean", channel_mean(out_channels), persistent=False)
+        self.register_buffer("in_mean", mean_shift(in_channels), persistent=False)
+        self.register_buffer("out_mean", mean_shift(out_channels), persistent=False)
         self.conv_first = nn.Conv2d(in_channels, dim, 3, 1, 1)
         self.fusion = fusion(dim) if fusion else nn.Identity()
-        self.patch_embed = Tokens(dim)
+        self.patch_embed = TokenNorm(dim)
         rates = torch.linspace(0, drop_path_rate, sum(cfg.depths), device="cpu").tolist()
         self.layers = nn.ModuleList()
         for depth, heads in zip(cfg.depths, cfg.num_heads):
@@ -72,7 +61,7 @@ class SwinIR(nn.Module):
         self.upsampling = "custom" if upsampler else cfg.upsampling
         # the official initialisation, on the transformer only: blocks in slots keep their own
         for part in (self.patch_embed, *(layer.residual_group for layer in self.layers), self.norm):
-            part.apply(_init_weights)
+            part.apply(transformer_init_)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -106,17 +95,6 @@ class SwinIR(nn.Module):
 
     def _custom(self, feat: torch.Tensor) -> torch.Tensor:
         return self.conv_last(self.upsample(feat))
-
-
-def _init_weights(module: nn.Module) -> None:
-    """The official initialisation: truncated normal (std 0.02) linear weights, zero biases."""
-    if isinstance(module, nn.Linear):
-        nn.init.trunc_normal_(module.weight, std=0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.LayerNorm):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
 
 
 def swinir(in_channels: int = 3, out_channels: int = 3, scale: int = 4, preset: Preset = "classical",

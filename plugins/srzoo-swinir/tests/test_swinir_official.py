@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from srzoo_core.testing.reference import assert_magnitude_figures, seeded_weights
 from srzoo_swinir.detect import detect_swinir
 from srzoo_swinir.swinir import swinir
 
@@ -28,7 +29,7 @@ UPSAMPLING = {"pixelshuffle": "pixelshuffle", "pixelshuffledirect": "pixelshuffl
 LAYOUTS = {name: {k: tuple(s) for k, s in keys.items()}
            for name, keys in json.loads((Path(__file__).parent / "data" / "official_layouts.json").read_text()).items()}
 
-# Official model, weights by seeded_weights(), input torch.rand(2, C, h, w) from Generator seed h*100 + w,
+# Official model, weights by seeded_weights(sort_keys=True, keep=("attn_mask",)) (std 0.1, seed 0), input torch.rand(2, C, h, w) from Generator seed h*100 + w,
 # eval, no grad: output sum, sum of |output|, and the output's flat elements FLAT.
 FLAT = (0, 101, 777, 2001)
 PINNED = {
@@ -57,14 +58,6 @@ def srzoo_options(name: str) -> dict:
             "depths": tuple(official["depths"]), "num_heads": tuple(official["num_heads"]),
             "window_size": official["window_size"], "mlp_ratio": official["mlp_ratio"],
             "resi_connection": official["resi_connection"], "img_size": official["img_size"]}
-
-
-def seeded_weights(state: dict, seed: int = 0) -> dict:
-    """randn × 0.1 for every float tensor but the masks, in sorted key order from one generator;
-    index buffers and masks kept (the rule the pinned figures were made with)."""
-    gen = torch.Generator().manual_seed(seed)
-    return {k: torch.randn(state[k].shape, generator=gen) * 0.1 if state[k].is_floating_point() and not k.endswith("attn_mask")
-            else state[k] for k in sorted(state)}
 
 
 def official_file(name: str) -> dict:
@@ -109,15 +102,12 @@ def test_outputs_match_the_official_code(name, h, w):
     """16×16 uses the stored masks (img_size 16), 13×10 is padded and gets masks made for its size."""
     options = srzoo_options(name)
     model = swinir(**options).eval()
-    model.load_state_dict(seeded_weights(model.state_dict()), strict=True)
+    model.load_state_dict(seeded_weights(model, sort_keys=True, keep=("attn_mask",)), strict=True)
     x = torch.rand(2, options["in_channels"], h, w, generator=torch.Generator().manual_seed(h * 100 + w))
     with torch.no_grad():
         y = model(x)
-    total, magnitude, values = PINNED[name, h, w]
     assert y.shape == (2, options["out_channels"], h * options["scale"], w * options["scale"])
-    assert abs(y.double().sum().item() - total) <= 1e-5 * magnitude
-    assert y.double().abs().sum().item() == pytest.approx(magnitude, rel=1e-5)
-    torch.testing.assert_close(y.flatten()[list(FLAT)], torch.tensor(values), rtol=1e-5, atol=1e-5)
+    assert_magnitude_figures(y, PINNED[name, h, w], FLAT)
 
 
 @pytest.mark.parametrize("name", list(OFFICIAL))
