@@ -60,6 +60,8 @@ def train(
     init_strict: Optional[bool] = typer.Option(None, "--init-strict/--no-init-strict", help="--init: every tensor must fit "
                                                                                            "(default), or load those that fit."),
     max_bad_steps: Optional[int] = typer.Option(None, "--max-bad-steps", help="Stop after this many non-finite steps in a row."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Refuse images larger than this many pixels (width × "
+                                             "height) before decoding them; default 100 million (or SRZOO_MAX_PIXELS)."),
 ) -> None:
     """Train a model from a spec, validating against bicubic on a held-out split."""
     flags = dict(locals())

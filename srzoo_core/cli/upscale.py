@@ -216,8 +216,20 @@ def upscale(
     precision: str = typer.Option("auto", "--precision", help="fp32, bf16 (autocast), fp16 (CUDA) or auto: fp32 unless a "
                                   "faster precision was measured to cost < 0.01 dB (docs/inference.md)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Refuse images larger than this many pixels "
+                                             "(width × height) before decoding them; default 100 million (or SRZOO_MAX_PIXELS)."),
 ) -> None:
     """Upscale a photo or a grid (or a folder or glob of them) with a trained checkpoint, tile by tile."""
+    from contextlib import nullcontext
+
+    from srzoo_core.data.images import pixel_limit
+
+    with pixel_limit(max_pixels) if max_pixels is not None else nullcontext():
+        _upscale(checkpoint, source, target, tile, overlap, max_memory, precision, device)
+
+
+def _upscale(checkpoint: Path, source: Path, target: Path, tile: Optional[int], overlap: Optional[int],
+             max_memory: Optional[str], precision: str, device: str) -> None:
     from srzoo_core.cli.upscale_folder import is_batch, run_command
     from srzoo_core.data.modality import modality
 

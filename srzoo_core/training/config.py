@@ -59,6 +59,7 @@ class TrainConfig:
     init: Optional[str] = None       # a checkpoint the networks start from (fine-tuning)
     init_strict: bool = True
     max_bad_steps: int = 10
+    max_pixels: Optional[int] = None  # images beyond this many pixels are refused before decoding
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     CHOICES = {

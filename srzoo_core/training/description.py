@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 # Options that do not change what a run computes (where it runs, where it writes, how it reports).
 NOT_RESULT_OPTIONS = frozenset({"out", "name", "resume", "device", "val_every", "val_batch", "workers", "max_bad_steps",
-                                "time", "iters", "epochs", "extra", "log"})
+                                "time", "iters", "epochs", "extra", "log", "max_pixels"})
 
 
 @dataclass(frozen=True)

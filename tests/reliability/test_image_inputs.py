@@ -128,6 +128,16 @@ def test_the_pixel_limit_is_an_option(cli, tmp_path, photo_model, monkeypatch):
     monkeypatch.setenv(ENV_MAX_PIXELS, "lots")
     code, _, err = cli("upscale", str(photo_model / "best.safetensors"), str(image), str(tmp_path / "out.png"))
     assert code == 2 and f"{ENV_MAX_PIXELS}='lots' is not a positive pixel count" in flat(err), err
+    monkeypatch.delenv(ENV_MAX_PIXELS)
+    code, _, err = cli("upscale", str(photo_model / "best.safetensors"), str(image), str(tmp_path / "out.png"), "--max-pixels", "500")
+    assert code == 2 and "more than the limit of 0.0005 megapixels" in flat(err), err
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        iio.imwrite(folder / f"{i}.png", np.zeros((40, 40, 3), np.uint8))
+    code, _, err = cli("train", TINY_SPEC, "--data", str(folder), *PHOTO_ARGS, "--out", str(tmp_path), "--name", "px",
+                       "--max-pixels", "1000")
+    assert code == 2 and "more than the limit of 0.001 megapixels" in flat(err) and not (tmp_path / "px").exists(), err
 
 
 def test_an_empty_image_file_is_named_as_empty(cli, tmp_path):
