@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	touch $(STAMP)
 
 test: install
-	SRZOO_STRICT_PLUGINS=1 $(BIN)/python -m pytest
+	SRZOO_STRICT_PLUGINS=1 SRZOO_DIST_CHECK=1 $(BIN)/python -m pytest
 
 train: install
 	$(BIN)/srzoo train --time 3m30s
