@@ -96,13 +96,13 @@ def precision_rows(models: dict[str, tuple[nn.Module, str]], device: str = "cpu"
 
 def choose_default(rows: list[dict[str, Any]], speed: dict[str, float], limit_db: float = 0.01) -> dict[str, Any]:
     """The fastest precision whose worst |cost| over every model and image is under ``limit_db``,
-    else fp32; ``speed`` maps precision -> median output megapixels per second."""
+    else fp32; ``speed`` maps precision -> output megapixels per second."""
     worst: dict[str, float] = {}
     for row in rows:
         worst[row["precision"]] = max(worst.get(row["precision"], 0.0), abs(row["cost_db"]))
     allowed = [p for p, cost in worst.items() if cost < limit_db] or ["fp32"]
-    choice = max(allowed, key=lambda p: speed.get(p, 0.0)) if speed else ("fp32" if "fp32" in allowed else allowed[0])
-    return {"choice": choice, "worst_cost_db": worst, "limit_db": limit_db}
+    choice = max(allowed, key=lambda p: speed.get(p, 0.0)) if speed else "fp32"
+    return {"choice": choice, "worst_cost_db": worst, "limit_db": limit_db, "speed_mp_per_s": speed}
 
 
 def seam_rows(models: dict[str, tuple[nn.Module, str]], size: int, tile: int) -> list[dict[str, Any]]:

@@ -24,14 +24,19 @@ def precision_markdown(p: dict[str, Any]) -> list[str]:
     d = p.get("default")
     if d:
         worst = ", ".join(f"{k} {v:.4f} dB" for k, v in sorted(d["worst_cost_db"].items()))
-        lines += ["", f"Worst |cost| per precision: {worst}; limit {d['limit_db']} dB → measured default: **{d['choice']}**."]
+        speed = ", ".join(f"{k} {v:.3f}" for k, v in sorted(d.get("speed_mp_per_s", {}).items()))
+        lines += ["", f"Worst |cost| per precision: {worst}; limit {d['limit_db']} dB. Speed (best round, geometric mean "
+                      f"over these models, output MP/s, channels_last): {speed} → measured default: **{d['choice']}** "
+                      "(the fastest precision under the limit)."]
     return lines
 
 
 def speed_markdown(s: dict[str, Any]) -> list[str]:
-    rows = [[r["model"], r["config"], f"{r['seconds']:.2f}", f"{r['mp_per_s']:.2f}", f"{r['vs_fp32_nchw']:.2f}×"] for r in s["rows"]]
-    return [f"**Speed** — untiled {s['size']}² LR → {4 * s['size']}², output megapixels per second (median of interleaved rounds):", "",
-            *_table(["model", "configuration", "median (s)", "MP/s", "speed-up vs fp32 NCHW"], rows)]
+    rows = [[r["model"], r["config"], f"{r['seconds']:.2f}", f"{r['mp_per_s']:.3f}", f"{r.get('best_s', float('nan')):.2f}",
+             f"{r.get('best_mp_per_s', float('nan')):.3f}", f"{r['vs_fp32_nchw']:.2f}×"] for r in s["rows"]]
+    return [f"**Speed** — untiled {s['size']}² LR → {4 * s['size']}², output megapixels per second (median and best of the "
+            "interleaved rounds; the speed-up is the median of per-round ratios):", "",
+            *_table(["model", "configuration", "median (s)", "MP/s", "best (s)", "best MP/s", "speed-up vs fp32 NCHW"], rows)]
 
 
 def tiling_markdown(t: dict[str, Any]) -> list[str]:
@@ -69,7 +74,7 @@ def memory_markdown(m: dict[str, Any]) -> list[str]:
         rows.append([r["model"], r["plan"], f"{r['estimate_mib']:.0f}", f"{r['vmhwm_mib']:.0f}", f"{r['rss_before_mib']:.0f}",
                      f"{used:.0f}", f"{r['estimate_mib'] / max(used, 1):.2f}"])
     return [f"**Peak memory** — untiled default path at {m['size']}² LR, each in a fresh process: its own high-water mark "
-            "(`VmHWM` from /proc/self/status) against the planner's estimate (output + one pass, ×1.6 safety):", "",
+            "(`VmHWM` from /proc/self/status) against the planner's estimate (output + one pass, × the safety factor):", "",
             *_table(["model", "plan", "estimate (MiB)", "VmHWM (MiB)", "RSS before (MiB)", "VmHWM − before (MiB)", "estimate / used"],
                     rows)]
 

@@ -3,7 +3,8 @@ megapixels per second per precision, the default (budget-planned) path against a
 run, and onnxruntime against PyTorch where ``srzoo_core.training.export.export_onnx`` exists.
 
 Megapixels are *output* (HR) pixels. Every timing is the median over rounds; a ratio is the median
-of per-round ratios, so the drift of a shared machine cancels.
+of per-round ratios, so the drift of a shared machine cancels. The speed table also keeps the best
+round: on a machine shared with other jobs the fastest run is the least disturbed one.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ def _input(size: int, channels: int = 3) -> torch.Tensor:
     return torch.rand(1, channels, size, size, generator=torch.Generator().manual_seed(1))
 
 
-def _compare(candidates: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[dict[str, float]]]:
-    for call in candidates.values():  # warm-up: oneDNN primitives, autocast weight casts
-        call()
-    return interleave({k: (lambda c=c: _timed(c)) for k, c in candidates.items()}, rounds, max_rounds=rounds + 1)
+def _compare(candidates: dict[str, Callable[[], Any]], rounds: int, warm: bool = True) -> dict[str, list[dict[str, float]]]:
+    """Interleaved rounds (no extra ones: a disturbed round is flagged and left out of the medians)."""
+    if warm:  # oneDNN primitives, autocast weight casts; negligible against a long run
+        for call in candidates.values():
+            call()
+    return interleave({k: (lambda c=c: _timed(c)) for k, c in candidates.items()}, rounds, max_rounds=rounds)
 
 
 SPEED_CONFIGS = (("fp32 NCHW", "fp32", False), ("fp32 channels_last", "fp32", True), ("bf16 channels_last", "bf16", True))
@@ -60,7 +63,8 @@ def speed_rows(models: dict[str, nn.Module], size: int, rounds: int) -> list[dic
         for label, precision, channels_last in SPEED_CONFIGS:
             s = summary(runs[label])
             rows.append({"model": name, "size": size, "config": label, "precision": precision, "channels_last": channels_last,
-                         "seconds": s["median"], "mp_per_s": megapixels / s["median"], "rounds": s["repeats"],
+                         "seconds": s["median"], "mp_per_s": megapixels / s["median"], "best_s": min(s["repeats"]),
+                         "best_mp_per_s": megapixels / min(s["repeats"]), "rounds": s["repeats"],
                          "vs_fp32_nchw": paired_ratio(runs["fp32 NCHW"], runs[label])})
     return rows
 
@@ -81,7 +85,8 @@ def tiling_rows(models: dict[str, nn.Module], sizes: tuple[int, ...], rounds: in
                 forget_estimates()
                 return upscale_tiled(generator, x, SCALE, info=info)
 
-            runs = _compare({"default": planned, "untiled": lambda x=x: upscale_tiled(generator, x, SCALE, tile=0)}, rounds)
+            runs = _compare({"default": planned, "untiled": lambda x=x: upscale_tiled(generator, x, SCALE, tile=0)}, rounds,
+                            warm=size <= 256)
             probe = _timed(lambda: (forget_estimates(), upscale_tiled(generator, x[..., :8, :8], SCALE)))
             d, u = summary(runs["default"]), summary(runs["untiled"])
             rows.append({"model": name, "size": size, "plan": info.get("plan", ""), "tiles": info.get("tiles"),

@@ -67,7 +67,13 @@ def explain(text: str, channels: int = 3, scale: int = 4, size: int = 24, host: 
         out.notes.append("no metric= given: 'srzoo train' scores photos with psnr+ssim on Y (crop = scale) and grids with "
                          "per-channel psnr, ssim, rmse, mae, bias and corr")
     if resolved.disc is not None or resolved.adversarial:
-        out.notes.append("adversarial spec: 'srzoo train' pretrains with the pixel losses for half the budget (--pretrain auto), then trains the GAN")
+        from srzoo_core.training.config import TrainConfig
+
+        default = TrainConfig()
+        share = default.pretrain_fraction()
+        part = f"{share:.0%} of the budget" if isinstance(share, float) else f"{share} steps"
+        out.notes.append(f"adversarial spec: 'srzoo train' pretrains with the pixel losses for {part} (--pretrain {default.pretrain}), "
+                         "then trains the GAN")
     if costs:
         from srzoo_core.experiments.costs import component_costs
 

@@ -33,10 +33,11 @@ work: an input that fits runs whole.
 
 Precision and memory format
 ---------------------------
-``precision``: ``fp32``; ``bf16`` (autocast, CPU or CUDA); ``fp16`` (autocast, CUDA only; a tile
-whose fp16 output is not finite is redone in fp32); ``auto`` = :data:`AUTO_PRECISION` for the
-device: the precision whose measured cost against fp32 is under 0.01 dB PSNR on the held-out
-photos, else fp32 (``benchmarks/results/2026-12-01.md``). Weights and inputs run channels_last
+``precision``: ``fp32`` (the default here, so that scores computed through these functions are
+exact); ``bf16`` (autocast, CPU or CUDA); ``fp16`` (autocast, CUDA only; a tile whose fp16 output
+is not finite is redone in fp32); ``auto`` (``srzoo upscale``'s default) = :data:`AUTO_PRECISION`
+for the device: the faster precision whose measured cost against fp32 is under 0.01 dB PSNR on the
+held-out photos, else fp32 (``benchmarks/results/2026-12-01.md``). Weights and inputs run channels_last
 (NHWC) by default, which is faster for convolutions on the CPU (measured) and changes the output
 only by rounding; a generator whose forward refuses it runs NCHW. Every pass runs under
 ``torch.inference_mode()``; the result is a normal float32 tensor on the CPU.
@@ -70,8 +71,9 @@ __all__ = ["AUTO_PRECISION", "PRECISIONS", "blend_weights", "normaliser_of", "re
            "tile_layout", "upscale_array", "upscale_tiled"]
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-# What "auto" means per device: see the module docstring and the precision table of the benchmarks.
-AUTO_PRECISION = {"cpu": "fp32", "cuda": "fp32"}
+# What "auto" means per device, from the precision table of benchmarks/results/2026-12-01.md: on the
+# CPU bf16 cost at most 0.0045 dB (limit 0.01 dB) and ran 3-5× faster; CUDA was not measured there.
+AUTO_PRECISION = {"cpu": "bf16", "cuda": "fp32"}
 _DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 MAX_TILE_BATCH = 8
 BATCH_TILES_BELOW = 128 * 128  # LR pixels: smaller forced tiles run several per pass (measured faster)
@@ -197,7 +199,7 @@ def _is_channels_last(module: nn.Module) -> bool:
 
 def upscale_tiled(generator: nn.Module, lr: Tensor, scale: int, tile: int | None = DEFAULT_TILE,
                   overlap: int | None = None, device: str | torch.device = "cpu", *,
-                  max_memory: int | str | None = None, precision: str = "auto", channels_last: bool = True,
+                  max_memory: int | str | None = None, precision: str = "fp32", channels_last: bool = True,
                   info: dict[str, Any] | None = None) -> Tensor:
     """Upscale ``lr`` (N, C, h, w) by ``scale`` with ``generator``; returns float32 (N, C_out, h*scale, w*scale) on the CPU.
 
@@ -360,7 +362,7 @@ def _denormalise_in_place(normaliser: Any, y: Tensor, rows: int = 256) -> Tensor
 
 def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, tile: int | None = DEFAULT_TILE,
                   overlap: int | None = None, device: str | torch.device = "cpu",
-                  max_memory: int | str | None = None, precision: str = "auto", channels_last: bool = True,
+                  max_memory: int | str | None = None, precision: str = "fp32", channels_last: bool = True,
                   info: dict[str, Any] | None = None) -> np.ndarray:
     """Upscale an array in the layout of the run's modality (a photo (H, W, C) in [0, 1], a grid
     (C, H, W) / (N, C, H, W) in physical units) with a checkpoint's generator and description.

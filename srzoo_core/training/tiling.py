@@ -4,20 +4,22 @@ uses these; they are public so ``bench`` and ``eval`` can plan the same way.
 
 Memory estimate
 ---------------
-:func:`measure_memory` runs the generator once per configuration (device, precision, memory
-format: exactly as the upscaling will run it) on two small probe inputs, about 24² and 48² LR
-pixels, and records the peak memory of each forward pass:
+:func:`measure_memory` runs the generator (in the configuration the upscaling will use: device,
+precision, memory format; one thread on the CPU) on a small probe input and records the peak
+memory of the pass:
 
 * CUDA: ``torch.cuda.max_memory_allocated`` above what was allocated before the pass;
 * CPU: the peak of the bytes held by live tensors, counted by a dispatch mode that sees every
   tensor operation (each result's storage is counted from its creation until its last tensor dies).
 
-The two probes give a fixed part (autocast's weight copies, caches) and a part per LR pixel (the
-activations), so ``p`` pixels are estimated to need ``SAFETY × (fixed + per_pixel × p)``. The safety
-factor covers what the count cannot see: oneDNN's internal reorder buffers (NCHW float32
-convolutions) and the allocator's fragmentation. Against the process's own high-water mark
-(``VmHWM`` of a fresh process, untiled 128²–256² LR), resident memory was 1.02–1.54× the counted
-peak (srresnet, rrdbnet, span, swinir; fp32 NCHW worst, bf16 channels_last 1.1–1.2×), hence 1.6.
+The 24² probe's peak per pixel is an upper bound per LR pixel (its fixed part, e.g. autocast's
+weight copies, counted as if it grew with the input); when that bound says an input does not fit
+whole, a 48² probe splits the figure into a fixed part and a part per pixel, so ``p`` pixels need
+``SAFETY × (fixed + per_pixel × p)``. The safety factor covers what the count cannot see: oneDNN's
+internal reorder buffers (NCHW float32 convolutions) and the allocator's fragmentation (many
+mid-sized tensors: transformers). Against the process's own high-water mark (``VmHWM`` of a fresh
+process, untiled 256² LR), resident memory was 1.1–1.8× the counted peak (srresnet, rrdbnet, span,
+swinir; swinir worst), hence 2.0; ``make bench`` re-checks that the estimate covers the peak.
 
 Budget
 ------
@@ -62,7 +64,7 @@ from srzoo_core.training import DEFAULT_OVERLAP
 __all__ = ["FALLBACK_OVERLAP", "MemoryEstimate", "SAFETY", "TilePlan", "available_memory", "default_budget", "forget_estimates", "format_bytes",
            "measure_memory", "overlap_for", "parse_memory", "plan_tiles", "tile_layout"]
 
-SAFETY = 1.6
+SAFETY = 2.0
 EFFECTIVE_RADIUS_CAP = 16   # LR px: overlap 4 × 16 = 64 at most
 MIN_OVERLAP = 8
 FALLBACK_OVERLAP = DEFAULT_OVERLAP  # no receptive_field declared
@@ -174,10 +176,15 @@ def _peak_bytes(forward: Callable[[Tensor], Tensor], x: Tensor) -> tuple[int, in
         y = forward(x)
         torch.cuda.synchronize(x.device)
         return int(torch.cuda.max_memory_allocated(x.device) - base), int(y.shape[1])
-    with _LiveBytes() as counter:
-        y = forward(x)
-        channels = int(y.shape[1])
-        del y
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny pass: one thread spares a synchronisation per operator (slow on a busy machine)
+    try:
+        with _LiveBytes() as counter:
+            y = forward(x)
+            channels = int(y.shape[1])
+            del y
+    finally:
+        torch.set_num_threads(threads)
     return counter.peak, channels
 
 

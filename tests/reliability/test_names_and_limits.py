@@ -195,7 +195,9 @@ def test_ctrl_c_during_a_slow_plugin_import_stops_the_command(tmp_path):
     site = fakes.install(tmp_path / "site", [SLOW])
     mark = tmp_path / "importing"
     env = {**clean_env(), "PYTHONPATH": str(site), "SLOWPOKE_MARK": str(mark), "SLOWPOKE_SECONDS": "600"}
-    process = subprocess.Popen(srzoo("list"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell that started the test run in the background may have ignored SIGINT; a user's terminal has not
+    process = subprocess.Popen(srzoo("list"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not mark.exists():  # the plugin is importing (and will sleep for ten minutes)
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)

@@ -102,12 +102,13 @@ MODELS = {
 
 @pytest.mark.parametrize("case", list(PINNED))
 def test_matches_the_published_code(case, pinned_output):
-    """Bit-identical in the reference run; pinned at 1e-6 relative."""
+    """Bit-identical in the reference run; pinned at 1e-6 relative (values near zero at 5e-7: the
+    summation order of a convolution depends on the number of threads)."""
     total, absolute, values = pinned_output(MODELS[case]())
     expected_total, expected_absolute, expected_values = PINNED[case]
     assert total == pytest.approx(expected_total, rel=1e-6)
     assert absolute == pytest.approx(expected_absolute, rel=1e-6)
-    assert values == pytest.approx(expected_values, rel=1e-6, abs=1e-7)
+    assert values == pytest.approx(expected_values, rel=1e-6, abs=5e-7)
 
 
 @pytest.mark.parametrize("spec", ["gen=realplksr(dim=8,n_blocks=2,kernel_size=5,dysample=true,dropout=0.1)",
