@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-SECTIONS = ("startup", "training", "data", "scaling", "inference", "gpu")
+SECTIONS = ("startup", "training", "data", "degradations", "scaling", "inference", "gpu")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -79,6 +79,10 @@ def run_sections(plan: Any, sections: tuple[str, ...], device: str) -> dict[str,
         training_result = results.get("training", {})
         builtin = training_result.get("data_builtin") if "error" not in training_result else None
         results["data"] = _guarded("data pipeline", lambda: data_pipeline.run(plan, builtin=builtin))
+    if "degradations" in sections:
+        from benchmarks import degradations
+
+        results["degradations"] = _guarded("data wait with deg=realesrgan", lambda: degradations.run(plan))
     if "scaling" in sections:
         results["scaling"] = _guarded("scaling", lambda: scaling.run(plan))
     if "inference" in sections:

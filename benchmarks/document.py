@@ -86,6 +86,12 @@ def _section(title: str, result: dict[str, Any] | None, render: Any) -> list[str
     return lines + [render(result) + wall, ""]
 
 
+def _degradations_markdown(result: dict[str, Any]) -> str:
+    from benchmarks import degradations
+
+    return degradations.markdown(result)
+
+
 def document(meta: dict[str, Any], machine: dict[str, Any], results: dict[str, Any]) -> str:
     lines = [f"# srzoo benchmarks — {meta['date']}", "",
              f"`{meta['command'].strip()}` — plan **{meta['plan']}**, device {meta['device']}, "
@@ -101,6 +107,8 @@ def document(meta: dict[str, Any], machine: dict[str, Any], results: dict[str, A
     lines += _section("4. Start-up", results.get("startup"), md.startup_markdown)
     lines += _section("5. Inference (tiled vs untiled upscaling)", results.get("inference"), md.inference_markdown)
     lines += _section("6. Data pipeline", results.get("data"), md.data_markdown)
+    lines += _section("6b. Data wait with per-sample degradations (deg=realesrgan)", results.get("degradations"),
+                      _degradations_markdown)
     lines += _section("7. Scaling", results.get("scaling"), md.scaling_markdown)
     lines += ["## GPU", ""]
     gpu = results.get("gpu")
