@@ -31,7 +31,7 @@ def train(
     iters: Optional[int] = typer.Option(None, "--iters", help="Budget in steps (default 1000)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Budget in epochs."),
     time: Optional[str] = typer.Option(None, "--time", help="Budget in wall time, e.g. 5m, 90s, 1h30m."),
-    pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (50%% when adversarial); 0 skips it."),
+    pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (80%% when adversarial); 0 skips it."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Generator learning rate (default 2e-4)."),
     lr_disc: Optional[float] = typer.Option(None, "--lr-disc", help="Discriminator learning rate (default 1e-4)."),
     betas: Optional[str] = typer.Option(None, "--betas", help="Adam betas, e.g. 0.9,0.99."),

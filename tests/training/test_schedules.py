@@ -47,7 +47,7 @@ def _factors(steps: int, adversarial: bool, **options) -> list[float]:
 
 
 def test_the_schedule_restarts_with_the_adversarial_phase_and_warmup_starts_the_run():
-    multistep = _factors(8, True, schedule="multistep", milestones="0.5", warmup=2)
+    multistep = _factors(8, True, schedule="multistep", milestones="0.5", warmup=2, pretrain="50%")
     assert multistep == [0.5, 1, 0.5, 0.5, 1, 1, 0.5, 0.5]  # pretraining 0-3, adversarial 4-7
     cosine = _factors(4, False, warmup=2)
     assert cosine == pytest.approx([0.5 * 1.0, 0.5 + 0.5 * math.cos(math.pi / 4), 0.5, 0.5 + 0.5 * math.cos(3 * math.pi / 4)])
