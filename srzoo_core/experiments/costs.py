@@ -32,7 +32,7 @@ def forward_flops(module: Any, *inputs: Any) -> int:
 
 def measured(build: Callable[[], Any], inputs: Callable[[Any], tuple[Any, ...]]) -> tuple[int, int] | None:
     """(parameters, FLOPs) of ``build()`` run on ``inputs(module)``: on PyTorch's meta device first
-    (shapes only: nothing allocated, so the largest presets cost well under a second), else for real
+    (shapes only: nothing is allocated or computed, so the largest presets cost seconds at most), else for real
     (a forward that reads tensor values cannot run on meta). None when ``build()`` returns None."""
     import torch
 
