@@ -1,7 +1,7 @@
 """The benchmark suite: ``make bench`` (``python -m benchmarks``) writes
 ``benchmarks/results/<date>.md`` (and the raw figures as ``.json`` next to it).
 
-    python -m benchmarks                      # the full suite, under 10 minutes on 2 idle cores
+    python -m benchmarks                      # the full suite, about 25 minutes on 2 cores (inference ~19)
     python -m benchmarks --quick              # fewer rounds and steps, smaller inference cases
     python -m benchmarks --smoke              # tiny models: checks the suite runs; figures mean nothing
     python -m benchmarks --device cuda        # add the GPU section (AMP + channels_last, images/s)

@@ -105,7 +105,8 @@ def document(meta: dict[str, Any], machine: dict[str, Any], results: dict[str, A
     lines += _section("1–3. Training step: trainer overhead, default fast path, distance to the peak",
                       results.get("training"), md.training_markdown)
     lines += _section("4. Start-up", results.get("startup"), md.startup_markdown)
-    lines += _section("5. Inference (tiled vs untiled upscaling)", results.get("inference"), md.inference_markdown)
+    lines += _section("5. Inference (tiles from a memory budget, precision, seams, peak memory)", results.get("inference"),
+                      md.inference_markdown)
     lines += _section("6. Data pipeline", results.get("data"), md.data_markdown)
     lines += _section("6b. Data wait with per-sample degradations (deg=realesrgan)", results.get("degradations"),
                       _degradations_markdown)

@@ -25,7 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.inference_accuracy import SCALE, briefly_trained, build, choose_default, precision_rows, seam_rows
+from benchmarks.inference_accuracy import (
+    SCALE,
+    briefly_trained,
+    build,
+    choose_default,
+    precision_rows,
+    seam_rows,
+)
 from benchmarks.inference_report import markdown
 
 TRAINED = ("srresnet", "rrdbnet")
@@ -105,7 +112,12 @@ def run(models: dict[str, str] | None = None, sizes: tuple[int, ...] = (128, 256
     """Every part; returns the figures (``markdown(report)`` renders them)."""
     import torch
 
-    from benchmarks.inference_speed import onnx_rows, speed_rows, tile_batch_rows, tiling_rows
+    from benchmarks.inference_speed import (
+        onnx_rows,
+        speed_rows,
+        tile_batch_rows,
+        tiling_rows,
+    )
     from srzoo_core.training.inference import AUTO_PRECISION
 
     models = dict(models or MODELS)

@@ -108,10 +108,10 @@ def choose_default(rows: list[dict[str, Any]], speed: dict[str, float], limit_db
 def seam_rows(models: dict[str, tuple[nn.Module, str]], size: int, tile: int) -> list[dict[str, Any]]:
     """Max |tiled − untiled| / σ(untiled) at each model's default overlap, fp32, a forced tile of
     ``tile`` LR pixels on a ``size``² LR crop of the astronaut photo (bicubic ×2 down)."""
+    import skimage.data as skd
+
     from srzoo_core.data import degrade
     from srzoo_core.training.inference import upscale_tiled
-
-    import skimage.data as skd
 
     photo = torch.from_numpy(skd.astronaut()).permute(2, 0, 1).float().div(255)[None]
     lr = degrade(photo[..., : 2 * size, : 2 * size], 2).clamp(0, 1)

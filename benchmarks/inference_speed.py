@@ -57,7 +57,7 @@ def speed_rows(models: dict[str, nn.Module], size: int, rounds: int) -> list[dic
     megapixels = (size * SCALE) ** 2 / 1e6
     rows = []
     for name, generator in models.items():
-        candidates = {label: (lambda p=p, cl=cl: upscale_tiled(generator, x, SCALE, tile=0, precision=p, channels_last=cl))
+        candidates = {label: (lambda p=p, cl=cl, g=generator: upscale_tiled(g, x, SCALE, tile=0, precision=p, channels_last=cl))
                       for label, p, cl in SPEED_CONFIGS}
         runs = _compare(candidates, rounds)
         for label, precision, channels_last in SPEED_CONFIGS:
@@ -81,13 +81,19 @@ def tiling_rows(models: dict[str, nn.Module], sizes: tuple[int, ...], rounds: in
             x = _input(size)
             info: dict[str, Any] = {}
 
-            def planned(x: torch.Tensor = x, info: dict[str, Any] = info) -> Any:
+            def planned(x: torch.Tensor = x, info: dict[str, Any] = info, g: nn.Module = generator) -> Any:
                 forget_estimates()
-                return upscale_tiled(generator, x, SCALE, info=info)
+                return upscale_tiled(g, x, SCALE, info=info)
 
-            runs = _compare({"default": planned, "untiled": lambda x=x: upscale_tiled(generator, x, SCALE, tile=0)}, rounds,
-                            warm=size <= 256)
-            probe = _timed(lambda: (forget_estimates(), upscale_tiled(generator, x[..., :8, :8], SCALE)))
+            def untiled(x: torch.Tensor = x, g: nn.Module = generator) -> Any:
+                return upscale_tiled(g, x, SCALE, tile=0)
+
+            def probe_only(x: torch.Tensor = x, g: nn.Module = generator) -> Any:
+                forget_estimates()
+                return upscale_tiled(g, x[..., :8, :8], SCALE)
+
+            runs = _compare({"default": planned, "untiled": untiled}, rounds, warm=size <= 256)
+            probe = _timed(probe_only)
             d, u = summary(runs["default"]), summary(runs["untiled"])
             rows.append({"model": name, "size": size, "plan": info.get("plan", ""), "tiles": info.get("tiles"),
                          "precision": info.get("precision"), "default_s": d["median"], "untiled_s": u["median"],
@@ -124,8 +130,8 @@ def onnx_rows(models: dict[str, nn.Module], size: int, rounds: int) -> dict[str,
             feed = {session.get_inputs()[0].name: x.numpy()}
             candidates = {
                 "onnxruntime": lambda s=session, f=feed: s.run(None, f),
-                "pytorch fp32 NCHW": lambda: upscale_tiled(generator, x, SCALE, tile=0, precision="fp32", channels_last=False),
-                "pytorch default": lambda: upscale_tiled(generator, x, SCALE, tile=0),
+                "pytorch fp32 NCHW": lambda g=generator: upscale_tiled(g, x, SCALE, tile=0, precision="fp32", channels_last=False),
+                "pytorch default": lambda g=generator: upscale_tiled(g, x, SCALE, tile=0),
             }
             runs = _compare(candidates, rounds)
             got = torch.from_numpy(session.run(None, feed)[0])
@@ -145,17 +151,18 @@ def tile_batch_rows(generator: nn.Module, size: int, tiles: tuple[int, ...], rou
     rows = []
     for tile in tiles:
         info: dict[str, Any] = {}
-        default = inference.MAX_TILE_BATCH
 
-        def one_by_one(tile: int = tile) -> Any:
+        def batched(tile: int = tile, info: dict[str, Any] = info) -> Any:
+            return inference.upscale_tiled(generator, x, SCALE, tile=tile, info=info)
+
+        def one_by_one(tile: int = tile, default: int = inference.MAX_TILE_BATCH) -> Any:
             inference.MAX_TILE_BATCH = 1
             try:
                 return inference.upscale_tiled(generator, x, SCALE, tile=tile)
             finally:
                 inference.MAX_TILE_BATCH = default
 
-        runs = _compare({"batched": lambda tile=tile: inference.upscale_tiled(generator, x, SCALE, tile=tile, info=info),
-                         "one by one": one_by_one}, rounds)
+        runs = _compare({"batched": batched, "one by one": one_by_one}, rounds)
         rows.append({"size": size, "tile": tile, "tiles": info["tiles"], "batch": info["batch"],
                      "batched_s": summary(runs["batched"])["median"], "single_s": summary(runs["one by one"])["median"],
                      "speedup": paired_ratio(runs["one by one"], runs["batched"])})

@@ -1,5 +1,5 @@
-"""How much each section measures: the full suite (``make bench``, under 10 minutes on 2 idle
-cores), ``--quick`` (fewer rounds and steps, smaller inference sizes) and ``--smoke`` (tiny
+"""How much each section measures: the full suite (``make bench``, about 25 minutes on 2 cores,
+19 of them inference), ``--quick`` (fewer rounds and steps, smaller inference sizes) and ``--smoke`` (tiny
 models, for checking that the suite runs at all; its figures mean nothing)."""
 
 from __future__ import annotations

@@ -14,7 +14,13 @@ from torch import nn
 from srzoo_core.errors import UsageError
 from srzoo_core.training import inference, tiling
 from srzoo_core.training.inference import resolve_precision, upscale_tiled
-from srzoo_core.training.tiling import MemoryEstimate, SAFETY, overlap_for, parse_memory, plan_tiles
+from srzoo_core.training.tiling import (
+    SAFETY,
+    MemoryEstimate,
+    overlap_for,
+    parse_memory,
+    plan_tiles,
+)
 from tests.test_inference import ConvStack, make_checkpoint
 
 MIB = 2 ** 20
