@@ -34,8 +34,8 @@ def test_imported_basicsr_rrdbnet_upscales_as_the_reference_and_needs_no_pth(cli
     assert f"wrote {checkpoint}" in out and "rrdbnet" in out and f"×{scale}" in out
     weights.unlink()  # the checkpoint holds every tensor: the .pth is never read again
     iio.imwrite(tmp_path / "lr.png", astronaut_lr())
-    code, _, err = cli("upscale", str(checkpoint), str(tmp_path / "lr.png"), str(tmp_path / "sr.png"), "--device", "cpu")
-    assert code == 0, err
+    code, _, err = cli("upscale", str(checkpoint), str(tmp_path / "lr.png"), str(tmp_path / "sr.png"), "--device", "cpu", "--precision", "fp32")
+    assert code == 0, err  # fp32: the reference figures are BasicSR's fp32 outputs (auto picks bf16 on CPU)
     sr = iio.imread(tmp_path / "sr.png")
     assert sr.shape == (24 * scale, 28 * scale, 3)
     assert hashlib.sha256(np.ascontiguousarray(sr).tobytes()).hexdigest() == BASICSR_OUTPUT_SHA256[scale]
