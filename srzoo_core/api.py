@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srzoo_core.training import DEFAULT_OVERLAP, DEFAULT_TILE
+from srzoo_core.training import DEFAULT_TILE
 
 
 @dataclass
@@ -33,9 +33,14 @@ class Model:
     def scale(self) -> int:
         return self.description.scale
 
-    def upscale(self, array: Any, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP, device: str = "cpu") -> Any:
+    def upscale(self, array: Any, *, tile: int | None = DEFAULT_TILE, overlap: int | None = None, device: str = "cpu",
+                max_memory: int | str | None = None, precision: str = "fp32") -> Any:
         """A photo (H, W, C) in [0, 1] or a grid (C, H, W) / (N, C, H, W) in physical units, upscaled, as
-        ``srzoo upscale`` does it (a photo's alpha upscaled apart, grey given to an RGB model and back)."""
+        ``srzoo upscale`` does it (a photo's alpha upscaled apart, grey given to an RGB model and back).
+
+        ``tile``/``overlap``/``max_memory``/``precision`` are those of ``srzoo upscale`` (None: planned
+        from the memory budget and the generator's receptive field); precision stays ``fp32`` unless
+        asked, so a script's figures match ``srzoo eval``."""
         import numpy as np
 
         from srzoo_core.data.modality import modality
@@ -43,7 +48,8 @@ class Model:
 
         kind = modality(self.description.modality)
         fitted, kept = kind.fit_channels(np.asarray(array), len(self.description.channels))
-        result = upscale_array(self.generator, self.description, fitted, tile=tile, overlap=overlap, device=device)
+        result = upscale_array(self.generator, self.description, fitted, tile=tile, overlap=overlap, device=device,
+                               max_memory=max_memory, precision=precision)
         return kind.restore(result, kept, self.scale)
 
     def evaluate(self, data: str | None = None, split: str = "val", batch: int = 16) -> dict[str, Any]:

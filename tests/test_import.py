@@ -41,6 +41,19 @@ def test_imported_basicsr_rrdbnet_upscales_as_the_reference_and_needs_no_pth(cli
     assert hashlib.sha256(np.ascontiguousarray(sr).tobytes()).hexdigest() == BASICSR_OUTPUT_SHA256[scale]
 
 
+def test_a_photo_upscales_in_bf16_by_default_on_the_cpu_within_a_few_levels_of_fp32(cli, tmp_path):
+    checkpoint = import_checkpoint(cli, tmp_path)
+    iio.imwrite(tmp_path / "lr.png", astronaut_lr())
+    outputs = {}
+    for precision in ("auto", "fp32"):
+        code, out, err = cli("upscale", str(checkpoint), str(tmp_path / "lr.png"), str(tmp_path / f"{precision}.png"),
+                             "--device", "cpu", "--precision", precision)
+        assert code == 0, err
+        assert (", bf16" if precision == "auto" else ", fp32") in out, out
+        outputs[precision] = iio.imread(tmp_path / f"{precision}.png").astype(int)
+    assert np.abs(outputs["auto"] - outputs["fp32"]).max() <= 3
+
+
 def test_the_checkpoint_describes_the_model(cli, tmp_path):
     checkpoint = import_checkpoint(cli, tmp_path)
     generator, description = load_model(checkpoint)

@@ -249,7 +249,12 @@ def test_cli_reports_the_plan_and_the_precision(cli, grid_ckpt: Path, grid_file:
     target = tmp_path / "sr.npy"
     code, out, err = cli("upscale", str(grid_ckpt), str(grid_file), str(target), "--device", "cpu", "--max-memory", "1GiB")
     assert code == 0, err
-    assert "untiled; est." in out and "of 1.0 GiB budget" in out and inference.AUTO_PRECISION["cpu"] in out
+    assert "untiled; est." in out and "of 1.0 GiB budget" in out
+    assert "budget, fp32" in out, out  # auto keeps a grid's physical values in fp32
+    auto = np.load(target)
+    code, _, err = cli("upscale", str(grid_ckpt), str(grid_file), str(target), "--device", "cpu", "--precision", "fp32")
+    assert code == 0, err
+    assert np.array_equal(auto, np.load(target))
     large = tmp_path / "large.npy"
     np.save(large, np.random.default_rng(0).normal(5.0, 2.0, size=(2, 100, 90)).astype(np.float32))
     code, out, err = cli("upscale", str(grid_ckpt), str(large), str(target), "--device", "cpu", "--max-memory", "2.5MiB",

@@ -113,7 +113,10 @@ def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int | No
     _check_tiling(tile, overlap)
     files = source_files(source)
     if files is not None:
-        return _upscale_with_source(files, checkpoint, source, target, tile=tile, overlap=overlap, device=resolve_device(device))
+        torch_device = resolve_device(device)
+        check_inference_options(max_memory, precision, torch_device)
+        return _upscale_with_source(files, checkpoint, source, target, tile=tile, overlap=overlap, device=torch_device,
+                                    max_memory=max_memory, precision=precision)
     kind = _check_input(source)
     _check_output(target, kind)
     torch_device = resolve_device(device)
@@ -180,7 +183,7 @@ def source_files(path: Path) -> Any | None:
 
 
 def _upscale_with_source(files: Any, checkpoint: Path, source: Path, target: Path, *, tile: int, overlap: int,
-                         device: Any) -> dict[str, Any]:
+                         device: Any, **inference: Any) -> dict[str, Any]:
     """The data source reads the input and writes the output (coordinates, attributes, masks kept)."""
     from srzoo_core.training.checkpoint import load_model
     from srzoo_core.training.inference import upscale_array
@@ -190,7 +193,7 @@ def _upscale_with_source(files: Any, checkpoint: Path, source: Path, target: Pat
     try:
         array, context = files.read_for_upscale(str(source), description)
         start = time.perf_counter()
-        result = upscale_array(generator, description, array, tile=tile, overlap=overlap, device=device)
+        result = upscale_array(generator, description, array, tile=tile, overlap=overlap, device=device, **inference)
         seconds = time.perf_counter() - start
         files.write_upscaled(str(target), result, context, description)
     except ValueError as exc:
@@ -214,7 +217,7 @@ def upscale(
     max_memory: Optional[str] = typer.Option(None, "--max-memory", metavar="SIZE", help="Memory budget, e.g. 2GiB or 512MiB: "
                                              "sets the tile size. Default: half of the memory available now."),
     precision: str = typer.Option("auto", "--precision", help="fp32, bf16 (autocast), fp16 (CUDA) or auto: the measured "
-                                  "default, bf16 on the CPU (< 0.01 dB PSNR cost), fp32 on CUDA; see docs/inference.md."),
+                                  "default, bf16 on the CPU for photos (< 0.01 dB PSNR cost), fp32 for grids and on CUDA; see docs/inference.md."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", help="Refuse images larger than this many pixels "
                                              "(width × height) before decoding them; default 100 million (or SRZOO_MAX_PIXELS)."),

@@ -45,6 +45,7 @@ class Modality:
     scales_by_range: ClassVar[bool] = False    # metrics with a data_range get each channel min-max scaled
     summary_for_per_channel: ClassVar[bool] = False  # a per-channel metric also gets one mean over channels
     suffixes: ClassVar[tuple[str, ...]] = ()   # files `srzoo upscale` reads and writes for this modality
+    auto_precision: ClassVar[bool] = False     # precision="auto" may pick a reduced precision (bf16) for this data
 
     def default_augment(self, requested: bool | str | None) -> str:
         """None: the modality's default; True: its full set; False: none; or a mode by name."""
@@ -108,6 +109,7 @@ class PhotoModality(Modality):
     panel = "rgb"
     summary_for_per_channel = True
     suffixes = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+    auto_precision = True  # 8-bit outputs hide bf16's rounding (docs/inference.md: at most 0.0045 dB)
 
     def _augment(self, asked: bool) -> str:
         return "dihedral"

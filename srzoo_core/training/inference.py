@@ -387,6 +387,8 @@ def upscale_array(generator: nn.Module, description: Any, array: np.ndarray, *, 
     batch = torch.from_numpy(batch_array)
     if not torch.isfinite(batch).all():
         raise UsageError("the input holds NaN or infinite values", hint="fill or mask missing values before upscaling")
+    if str(precision).lower() == "auto" and not kind.auto_precision:
+        precision = "fp32"  # a grid's float values in physical units are the result: no reduced precision by default
     normaliser = normaliser_of(description)
     y = upscale_tiled(generator, normaliser.normalise(batch), description.scale, tile=tile, overlap=overlap, device=device,
                       max_memory=max_memory, precision=precision, channels_last=channels_last, info=info)

@@ -185,5 +185,6 @@ def load_rrdbnet_weights(model: nn.Module, path: str | Path) -> nn.Module:
                                                                    ("shape mismatch (file vs model)", mismatched[:3])) if items]
         raise UsageError(f"weights file {path} ({layout} layout) does not fit this rrdbnet: " + "; ".join(problems),
                          hint=(_describe(state, model) + "; " if _describe(state, model) else "") + "build rrdbnet with the options the weights were trained with, and no slot blocks")
-    model.load_state_dict(state, strict=True)
+    if not any(parameter.is_meta for parameter in model.parameters()):  # a sizing build on meta holds no values to set
+        model.load_state_dict(state, strict=True)
     return model
