@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from srzoo_core.errors import UsageError
-from srzoo_core.files import fsync_dir
+from srzoo_core.files import atomic_path
 
 META_KEY = "srzoo"
 CHECKSUM_KEY = "srzoo_sha256"  # over the metadata and every tensor: a flipped byte anywhere is caught
@@ -94,38 +93,30 @@ def checksum(metadata_text: str, tensors: dict[str, torch.Tensor]) -> str:
 
 
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over ``path``:
-    a reader sees the old file or the new one, never half of one. A failed write (a full disk)
-    raises OSError naming ``path`` and leaves the old file as it was."""
+    """Write through :func:`srzoo_core.files.atomic_path`: a reader sees the old file or the new
+    one, never half of one. A failed write (a full disk) raises an OSError naming ``path`` and
+    leaves the old file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     text = json.dumps({"format": FORMAT_VERSION, **metadata}, default=str)
     header = {META_KEY: text, CHECKSUM_KEY: checksum(text, tensors)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=header)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, (OSError, SafetensorError)):
-            raise _write_error(exc, path) from exc
-        raise
-    fsync_dir(path.parent)
+    with atomic_path(path) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata=header)
+        except (OSError, SafetensorError) as exc:
+            raise _write_error(exc) from exc
 
 
-def _write_error(exc: BaseException, path: Path) -> OSError:
-    """An OSError naming the checkpoint; safetensors reports I/O failures as SafetensorError."""
+def _write_error(exc: BaseException) -> OSError:
+    """An OSError saying a checkpoint could not be written; safetensors reports I/O failures as SafetensorError."""
     if isinstance(exc, OSError):
         code, reason = exc.errno, exc.strerror or str(exc)
     else:
         found = re.search(r"os error (\d+)", str(exc))
         code = int(found.group(1)) if found else errno.EIO
         reason = os.strerror(code) if found else str(exc)
-    return OSError(code, f"cannot write checkpoint: {reason}", str(path))
+    return OSError(code, f"cannot write checkpoint: {reason}")
 
 
 def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

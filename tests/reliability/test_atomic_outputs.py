@@ -163,7 +163,6 @@ ATOMIC = {"atomic_path", "atomic_output", "write_text_atomic"}
 # (file, call) pairs that write on purpose without files.py, and why.
 ALLOWED = {
     ("files.py", "open"): "the implementation of atomic writes",
-    ("training/checkpoint.py", "save_file"): "write_atomic: its own temporary file, fsync, checksum and rename",
     ("training/rundir.py", "open"): "metrics.jsonl is an append log: a torn last line is skipped by its reader",
     ("registry/catalogue.py", "write_text"): "a developer tool regenerating the source tree's catalogue.json",
     ("testing/checks_datasources.py", "write_text"): "the conformance kit's scratch file in a temporary folder",

@@ -40,7 +40,7 @@ def test_a_run_killed_at_a_random_step_resumes_to_the_weights_of_an_uninterrupte
     assert_complete_history(run, CRASH_ITERS, 2)
     final = lambda path: {k: v for k, v in RunDir(path).status().items() if k in ("status", "step", "final", "best")}  # noqa: E731
     assert final(run) == final(reference)
-    assert not list(run.glob(".*.tmp"))
+    assert not list(run.glob(".*.tmp*"))
 
 
 def _header_length(data: bytes) -> int:
@@ -106,12 +106,12 @@ def test_a_line_torn_by_a_crash_is_skipped_and_stale_temporary_files_are_removed
     run.path.mkdir()
     lines = [json.dumps({"step": s, "loss/l1": 0.5}) for s in (1, 2, 3)]
     (run.path / "metrics.jsonl").write_text("\n".join(lines) + '\n{"step": 4, "loss/l1": 0.')  # killed mid-write
-    (run.path / ".last.safetensors.x1y2.tmp").write_bytes(b"half a checkpoint")
+    (run.path / ".last.x1y2.tmp.safetensors").write_bytes(b"half a checkpoint")
     assert [r["step"] for r in run.records()] == [1, 2, 3]
     run.start(TINY_SPEC, {"spec": TINY_SPEC}, {}, fresh=False)
     run.truncate_after(2)
     assert [r["step"] for r in run.records()] == [1, 2]
-    assert not list(run.path.glob(".*.tmp"))
+    assert not list(run.path.glob(".*.tmp*"))
 
 
 def test_a_checkpoint_write_that_dies_halfway_leaves_the_previous_checkpoint(tmp_path, monkeypatch):

@@ -37,7 +37,7 @@ def test_a_full_disk_during_a_checkpoint_stops_the_run_and_keeps_the_previous_on
     def disk_fills_up(tensors, filename, metadata=None):
         calls.append(filename)
         if len(calls) == 4:  # step 1 wrote best, last and resume; step 2's first file does not fit
-            before.update({p.name: p.read_bytes() for p in run.glob("*.safetensors")})
+            before.update({p.name: p.read_bytes() for p in run.glob("[!.]*.safetensors")})
             raise DISK_FULL[kind]
         return real(tensors, filename, metadata=metadata)
 
@@ -45,15 +45,15 @@ def test_a_full_disk_during_a_checkpoint_stops_the_run_and_keeps_the_previous_on
     code, out, err = cli("train", *FAST, "--out", str(tmp_path), "--name", "full")
     assert code == 1, err
     err = flat(err)
-    written = Path(calls[3]).name.lstrip(".").split(".safetensors")[0] + ".safetensors"  # best or last, by the write order
+    written = Path(calls[3]).name.lstrip(".").split(".")[0] + ".safetensors"  # best or last, by the write order
     assert f"error: training stopped at step 2: {run / written}: cannot write checkpoint: No space left on device" in err
     assert f"the last good checkpoint, {run / LAST} (step 1), is intact" in err and "--resume" in err
     assert error_count(err) == 1 and "Traceback" not in err
     status = RunDir(run).status()
     assert status["status"] == "failed" and "No space left on device" in status["reason"]
-    assert {p.name: p.read_bytes() for p in run.glob("*.safetensors")} == before  # untouched, and complete:
+    assert {p.name: p.read_bytes() for p in run.glob("[!.]*.safetensors")} == before  # untouched, and complete:
     assert checkpoint.read(run / RESUME)[1]["step"] == 1 and checkpoint.read(run / LAST)[1]["step"] == 1
-    assert not list(run.glob(".*.tmp"))
+    assert not list(run.glob(".*.tmp*"))
     monkeypatch.setattr(checkpoint, "save_file", real)  # space freed: the run goes on from step 1
     code, _, err = cli("train", *FAST, "--out", str(tmp_path), "--name", "full", "--resume")
     assert code == 0, err
