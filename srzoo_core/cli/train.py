@@ -12,6 +12,7 @@ from rich.table import Table
 
 from srzoo_core.cli.app import app
 from srzoo_core.cli.output import stdout
+from srzoo_core.training.config import TrainConfig
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,13 +33,13 @@ def train(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Budget in epochs."),
     time: Optional[str] = typer.Option(None, "--time", help="Budget in wall time, e.g. 5m, 90s, 1h30m."),
     pretrain: Optional[str] = typer.Option(None, "--pretrain", help="Pixel-loss pretraining: steps, a percentage, or auto (80%% when adversarial); 0 skips it."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Generator learning rate (default 2e-4)."),
-    lr_disc: Optional[float] = typer.Option(None, "--lr-disc", help="Discriminator learning rate (default 1e-4)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help=f"Generator learning rate (default {TrainConfig.lr:g})."),
+    lr_disc: Optional[float] = typer.Option(None, "--lr-disc", help=f"Discriminator learning rate (default {TrainConfig.lr_disc:g})."),
     betas: Optional[str] = typer.Option(None, "--betas", help="Adam betas, e.g. 0.9,0.99."),
     schedule: Optional[str] = typer.Option(None, "--schedule", help="Learning-rate schedule over each phase: cosine | constant | multistep."),
     milestones: Optional[str] = typer.Option(None, "--milestones", help="multistep: fractions of each phase where the rate drops, e.g. 0.5,0.75 (default)."),
     gamma: Optional[float] = typer.Option(None, "--gamma", help="multistep: factor at each milestone (default 0.5)."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Linear learning-rate warm-up over the first N steps (with any schedule)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help=f"Linear learning-rate warm-up over the first N steps, with any schedule; 0 = none (default {TrainConfig.warmup})."),
     accumulate: Optional[int] = typer.Option(None, "--accumulate", help="Gradient accumulation: K micro-batches of --batch per optimizer step (default 1)."),
     ema: Optional[float] = typer.Option(None, "--ema", help="EMA decay of the generator (0 = off; default 0.999)."),
     grad_clip: Optional[float] = typer.Option(None, "--grad-clip", help="Clip gradient norm."),

@@ -42,13 +42,13 @@ class TrainConfig:
     epochs: Optional[int] = None
     time: Optional[str] = None
     pretrain: str = "auto"
-    lr: float = 5e-4                  # measured for short runs: 2e-4 learns too slowly, 1e-3 can collapse without warm-up
+    lr: float = 1e-3                  # measured for short runs (benchmarks/results): 2e-4 and 5e-4 learn too slowly
     lr_disc: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.99)
     schedule: str = "cosine"
     milestones: Optional[str] = None  # multistep: fractions of each phase, e.g. "0.5,0.75" (default)
     gamma: Optional[float] = None     # multistep: factor at each milestone (default 0.5)
-    warmup: int = 0                   # linear warm-up over the first N optimizer steps
+    warmup: int = 100                 # linear warm-up over the first N optimizer steps: 1e-3 from step 0 can kill the residual branch
     accumulate: int = 1               # micro-batches per optimizer step (gradient accumulation)
     ema: float = 0.999
     grad_clip: Optional[float] = None

@@ -175,3 +175,23 @@ def test_bad_data_fails_with_one_message_before_training(cli, tmp_path, case):
     assert code == 2 and message in err and "Traceback" not in err
     assert err.count("error:") == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_defaults_named_in_train_help_are_the_defaults_it_uses():
+    import inspect
+    import re
+
+    from srzoo_core.cli.train import train
+    from srzoo_core.training.config import TrainConfig
+
+    defaults = TrainConfig()
+    checked = 0
+    for name, parameter in inspect.signature(train).parameters.items():
+        found = re.search(r"\(default ([^)%,;]+)\)", getattr(parameter.default, "help", None) or "")
+        value = getattr(defaults, name, None)
+        if not found or value is None or isinstance(value, bool):
+            continue
+        stated = found.group(1).strip()
+        assert (float(stated) == float(value)) if isinstance(value, (int, float)) else stated == str(value), f"--{name}: help says {stated}, default is {value}"
+        checked += 1
+    assert checked >= 8
