@@ -172,10 +172,10 @@ def test_not_a_run_folder(tmp_path):
 
 def test_option_differences_are_flagged(ablation_story, tmp_path):
     first, second = copy_runs(ablation_story, tmp_path, "baseline/seed0", "+se/seed0")
-    edit_description(second, lr=0.001)
+    edit_description(second, lr=0.002)
     result = call("report", str(first), str(second), "--out", str(tmp_path), "--no-plots")
     assert result["code"] == 0, result["err"]
-    assert "runs differ in options other than the spec and seed: lr (0.0005, 0.001)" in result["out"]
+    assert "runs differ in options other than the spec and seed: lr (0.001, 0.002)" in result["out"]
 
 
 def test_runs_with_other_options_are_not_pooled_as_seeds(ablation_story, tmp_path):
@@ -185,7 +185,7 @@ def test_runs_with_other_options_are_not_pooled_as_seeds(ablation_story, tmp_pat
     assert result["code"] == 2
     err = " ".join(result["err"].split())
     assert (f"{abl / 'baseline' / 'seed0'} and {abl / 'baseline' / 'seed1'} are both arm 'baseline' but differ in lr "
-            "(0.0005 vs 0.0001): they are not seeds of one arm") in err
+            "(0.001 vs 0.0001): they are not seeds of one arm") in err
     assert "report them separately" in err and "Traceback" not in err
     assert not (tmp_path / "report.md").exists()
 

@@ -48,7 +48,7 @@ def _with(option: str, value: str | None) -> list[str]:
 CHANGES = {  # option -> (new value, how the difference is named)
     "--data": ("synthetic-grid:20", "--data synthetic-grid:16 then, synthetic-grid:20 now"),
     "--batch": ("2", "--batch 4 then, 2 now"),
-    "--lr": ("0.001", "--lr 0.0005 then, 0.001 now"),
+    "--lr": ("0.002", "--lr 0.001 then, 0.002 now"),
     "--seed": ("1", "--seed 0 then, 1 now"),
     "--ema": ("0", "--ema 0.999 then, 0.0 now"),
     "--scale": ("2", "--scale 4 then, 2 now"),
@@ -71,11 +71,11 @@ def test_a_resume_with_an_option_that_changes_results_is_refused_naming_it(cli, 
 
 
 def test_every_difference_is_named_at_once(cli, run):
-    args = _with("--lr", "0.001") + ["--batch", "2", "--ema", "0.5", "--seed", "3"]
+    args = _with("--lr", "0.002") + ["--batch", "2", "--ema", "0.5", "--seed", "3"]
     code, _, err = cli("train", TINY_SPEC, *args, "--out", str(run.parent), "--name", "run", "--resume")
     err = flat(err)
     assert code == 2 and error_count(err) == 1, err
-    named = ["--batch 4 then, 2 now", "--lr 0.0005 then, 0.001 now", "--ema 0.999 then, 0.5 now", "--seed 0 then, 3 now"]
+    named = ["--batch 4 then, 2 now", "--lr 0.001 then, 0.002 now", "--ema 0.999 then, 0.5 now", "--seed 0 then, 3 now"]
     assert all(n in err for n in named), err
     assert sorted(named, key=err.index) == named  # in the order the options are stored
 
@@ -100,10 +100,10 @@ def test_a_run_stopped_before_its_first_checkpoint_is_checked_against_run_json(c
     for name in ("best.safetensors", "last.safetensors", RESUME):
         (run / name).unlink()
     RunDir(run).set_status("running")
-    code, _, err = cli("train", TINY_SPEC, *_with("--lr", "0.001"), "--out", str(run.parent), "--name", "run", "--resume")
+    code, _, err = cli("train", TINY_SPEC, *_with("--lr", "0.002"), "--out", str(run.parent), "--name", "run", "--resume")
     err = flat(err)
     assert code == 2 and f"cannot resume {run} with other options than it was started with ({run / 'run.json'})" in err, err
-    assert "--lr 0.0005 then, 0.001 now" in err
+    assert "--lr 0.001 then, 0.002 now" in err
     code, _, err = cli("train", TINY_SPEC, *OPTIONS, "--out", str(run.parent), "--name", "run", "--resume")
     assert code == 0 and "starting it again from step 0" in flat(err), err
 
