@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from srzoo_core.build import LossTerm, MetricTerm, build_discriminator, build_generator, build_losses, build_metrics, count_parameters
+from srzoo_core.files import WriteError, atomic_output, atomic_path
 from srzoo_core.errors import PluginError, RegistryError, SpecError, SrzooError, UnknownComponentError, UsageError
 from srzoo_core.interfaces import CONTEXT_PARAMS, GENERATOR_SLOTS, KINDS, LOSS_ROLES
 from srzoo_core.registry import (
@@ -52,7 +53,7 @@ def register(kind: str, name: str, factory: Any, **fields: Any) -> ComponentInfo
 __all__ = [
     "CONTEXT_PARAMS", "ComponentInfo", "GENERATOR_SLOTS", "KINDS", "LOSS_ROLES", "LossTerm", "MetricTerm", "Param",
     "PluginError", "PluginHost", "PluginRecord", "Provider", "Registry", "RegistryError", "ResolvedSpec", "ResolvedTerm",
-    "SpecError", "SrzooError", "UnknownComponentError", "UsageError", "add_plugin", "build_discriminator", "build_generator", "build_losses",
+    "SpecError", "SrzooError", "UnknownComponentError", "UsageError", "WriteError", "add_plugin", "atomic_output", "atomic_path", "build_discriminator", "build_generator", "build_losses",
     "build_metrics", "count_parameters", "create", "describe", "get_host", "get_registry", "hookimpl", "list_components",
     "normalise", "parse", "print_spec", "register", "reset", "resolve",
 ]

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from srzoo_core import atomic_output
 from srzoo_core.errors import UsageError
 from srzoo_loggers._common import checked_image, flatten, require
 
@@ -73,9 +74,8 @@ class MLflowLogger:
             self._copy_until(previous, int(resume_step))  # type: ignore[arg-type]
             self.client.delete_run(previous)
         state = run_dir / STATE_FILE
-        tmp = state.with_name(f".{STATE_FILE}.tmp")
-        tmp.write_text(json.dumps({"tracking_uri": uri, "run_id": self.run_id}))
-        os.replace(tmp, state)
+        with atomic_output(state, "w") as handle:
+            handle.write(json.dumps({"tracking_uri": uri, "run_id": self.run_id}))
 
     def _log_params(self, description: Mapping[str, Any]) -> None:
         from mlflow.entities import Param

@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from srzoo_core import atomic_path
 from srzoo_core.data import DataError
 from srzoo_xarray import location as loc
 from srzoo_xarray.store import FieldStore
@@ -111,7 +110,7 @@ def write_upscaled(path: str, array: np.ndarray, context: Upscaling, description
         raise ValueError(f"srzoo-xarray writes {', '.join(loc.WRITABLE_SUFFIXES)}, not {suffix or 'a file without a suffix'}")
     folder = target.parent if str(target.parent) else Path(".")
     if suffix == ".npy":
-        with _replacing(target, folder) as name:
+        with atomic_path(target) as name:
             np.save(name, _masked(np.asarray(array, dtype=np.float32), context, int(description.scale)))
         return
     dataset = upscaled_dataset(array, context, description)
@@ -123,20 +122,8 @@ def write_upscaled(path: str, array: np.ndarray, context: Upscaling, description
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
         return
-    with _replacing(target, folder) as name:
+    with atomic_path(target) as name:
         dataset.to_netcdf(name, engine="h5netcdf")
-
-
-@contextmanager
-def _replacing(target: Path, folder: Path) -> Iterator[str]:
-    """A temporary file beside ``target`` that replaces it when the block ends without an error."""
-    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=folder)
-    os.close(handle)
-    try:
-        yield name
-        os.replace(name, target)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def _replace_folder(new: Path, target: Path) -> None:
