@@ -111,16 +111,14 @@ def upscale_file(checkpoint: Path, source: Path, target: Path, *, tile: int | No
     if device not in DEVICES and not device.startswith("cuda:"):
         raise UsageError(f"unknown device {device!r}", hint="use " + ", ".join(DEVICES))
     _check_tiling(tile, overlap)
+    torch_device = resolve_device(device)
+    check_inference_options(max_memory, precision, torch_device)
     files = source_files(source)
     if files is not None:
-        torch_device = resolve_device(device)
-        check_inference_options(max_memory, precision, torch_device)
         return _upscale_with_source(files, checkpoint, source, target, tile=tile, overlap=overlap, device=torch_device,
                                     max_memory=max_memory, precision=precision)
     kind = _check_input(source)
     _check_output(target, kind)
-    torch_device = resolve_device(device)
-    check_inference_options(max_memory, precision, torch_device)
     generator, description = load_model(checkpoint)
     check_modality(checkpoint, description, kind, source)
     plan: dict[str, Any] = {}
@@ -223,11 +221,9 @@ def upscale(
                                              "(width × height) before decoding them; default 100 million (or SRZOO_MAX_PIXELS)."),
 ) -> None:
     """Upscale a photo or a grid (or a folder or glob of them) with a trained checkpoint, tile by tile."""
-    from contextlib import nullcontext
-
     from srzoo_core.data.images import pixel_limit
 
-    with pixel_limit(max_pixels) if max_pixels is not None else nullcontext():
+    with pixel_limit(max_pixels):
         _upscale(checkpoint, source, target, tile, overlap, max_memory, precision, device)
 
 

@@ -46,8 +46,11 @@ def max_pixels() -> int:
 
 
 @contextmanager
-def pixel_limit(pixels: int) -> Iterator[None]:
-    """Within the block, images up to ``pixels`` (width × height) are read."""
+def pixel_limit(pixels: int | None) -> Iterator[None]:
+    """Within the block, images up to ``pixels`` (width × height) are read; None keeps the limit in force."""
+    if pixels is None:
+        yield
+        return
     if isinstance(pixels, bool) or not isinstance(pixels, int) or pixels < 1:
         raise DataError(f"the pixel limit must be a positive whole number, not {pixels!r}")
     _limit.append(pixels)

@@ -16,9 +16,9 @@ from srzoo_core.training.schedules import DEFAULT_GAMMA, DEFAULT_MILESTONES, SCH
 # CPU-minute (benchmarks/results/2026-12-01-default-model.md): MSRResNet (no batch norm, 3×3 convs,
 # bilinear global skip, so it starts near interpolation and learns the residual) is about 1.7× cheaper
 # per step than the previous residual SRResNet-32+SE and learns faster; a light PatchGAN keeps the
-# adversarial steps cheap. With AUTO_PRETRAIN and the default lr below it gains +1.35 to +1.54 dB
-# whole-image Y over bicubic on the held-out photos where the previous default gains +0.59 to +0.86 dB
-# at the same CPU budget (+1.49 dB measured in a real 3.5-minute one-thread run).
+# adversarial steps cheap. With AUTO_PRETRAIN and the default lr and warm-up below, `make train` gained
+# +1.56 dB whole-image Y over bicubic on the held-out photos in a 923-step run (the previous default:
+# +0.59 to +0.86 dB at the same CPU budget).
 DEFAULT_SPEC = "gen=msrresnet(features=32,blocks=16) disc=patchgan(features=32) loss=l1+0.01*gan"
 # Share of an adversarial run's budget spent on pixel-loss pretraining under --pretrain auto: the pixel
 # steps are what raise PSNR, and they cost less than adversarial ones (measured: 80 % beat 50 %).

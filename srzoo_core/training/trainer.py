@@ -55,8 +55,6 @@ class Trainer:
     # -- setup -------------------------------------------------------------------------------
 
     def setup(self) -> "Trainer":
-        from contextlib import nullcontext
-
         from srzoo_core.data import load_data
         from srzoo_core.data.images import pixel_limit
 
@@ -69,7 +67,7 @@ class Trainer:
             raise UsageError(f"generator {first.gen.name!r} supports scale {', '.join(map(str, scales))}, not {cfg.scale}",
                              hint=f"use --scale {scales[0]}, or a generator that supports ×{cfg.scale} (srzoo list gen)")
         self.loggers = make_loggers(cfg.log_names, self.host, self.reporter.warn, active=self.dist.is_main)
-        with pixel_limit(cfg.max_pixels) if cfg.max_pixels is not None else nullcontext():
+        with pixel_limit(cfg.max_pixels):
             self.data = load_data(cfg.data, scale=cfg.scale, patch=cfg.patch,
                                   degradation=cfg.degradation, val=cfg.val_data, test=cfg.test_data, lr=cfg.lr_data,
                                   seed=cfg.seed, augment=cfg.augment, samples=cfg.samples, host=self.host)
